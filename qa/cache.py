@@ -1,0 +1,67 @@
+"""Where indexes live and when they are rebuilt: keyed by corpus paths + settings, checked by fingerprint."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import index as ix
+from .ingest import corpus_files, fingerprint, read_documents
+
+
+def qa_home() -> Path:
+    """QA_HOME when set: the single root of everything qa writes; else the user's cache directory."""
+    home = os.environ.get("QA_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("qa", appauthor=False))
+
+
+def index_dir_for(corpus_paths: list[str], settings: ix.Settings, index_dir: str | None) -> Path:
+    if index_dir:
+        return Path(index_dir).expanduser()
+    return qa_home() / "indexes" / ix.index_key(corpus_paths, settings)
+
+
+def _manifest(settings: ix.Settings, files_fp, corpus_paths, stats, seconds) -> dict:
+    return {"format": ix.FORMAT_VERSION, "settings": settings.__dict__, "corpus": corpus_paths,
+            "fingerprint": files_fp, "stats": stats, "build_seconds": round(seconds, 3),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def _is_usable(manifest: dict | None, settings: ix.Settings, files_fp) -> bool:
+    return (manifest is not None and manifest.get("format") == ix.FORMAT_VERSION
+            and manifest.get("settings") == settings.__dict__ and manifest.get("fingerprint") == files_fp)
+
+
+def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | None = None,
+               rebuild: bool = False, warn=None, progress=None) -> tuple[ix.Index, bool]:
+    """The index for this corpus, built or rebuilt when missing or stale. Returns (index, built now).
+
+    The freshness check stats the corpus files only; nothing is parsed unless a build is needed.
+    If the index location cannot be written, the index is built in memory (with one warning).
+    """
+    warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
+    files = corpus_files(corpus_paths)
+    files_fp = fingerprint(files)
+    directory = index_dir_for(corpus_paths, settings, index_dir)
+    build_dir = ix.current_build(directory)
+    if build_dir is not None and not rebuild:
+        manifest = ix.read_manifest(build_dir)
+        if _is_usable(manifest, settings, files_fp):
+            return ix.Index.load(build_dir, manifest), False
+
+    started = time.perf_counter()
+    docs = read_documents(files, warn=warn)
+    arrays, tables, stats = ix.build(docs, settings, progress=progress)
+    manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
+                         stats, time.perf_counter() - started)
+    try:
+        final = ix.save(directory, arrays, tables, manifest)
+    except OSError as e:
+        warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
+        return ix.Index.from_memory(arrays, tables, manifest), True
+    return ix.Index.load(final, manifest), True

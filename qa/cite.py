@@ -1,0 +1,112 @@
+"""Citations: Vancouver-style lines and the `source` object of the JSON result."""
+from __future__ import annotations
+
+from .models import Document, Reference
+
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{}/"
+DOI_URL = "https://doi.org/{}"
+
+
+def short_author(name: str) -> str:
+    """'Steven R Ytterberg' -> 'Ytterberg SR'; a name already in that form is kept."""
+    parts = name.replace(".", " ").split()
+    if len(parts) < 2:
+        return name.strip()
+    if "," in name:  # "Ytterberg, Steven R"
+        surname, given = name.split(",", 1)
+        return f"{surname.strip()} {''.join(w[0] for w in given.split() if w[0].isalpha()).upper()}".strip()
+    if parts[-1].isupper() and len(parts[-1]) <= 3:  # "Ytterberg SR"
+        return " ".join(parts)
+    initials = "".join(w[0] for w in parts[:-1] if w[0].isalpha()).upper()
+    return f"{parts[-1]} {initials}"
+
+
+def _authors(names: tuple[str, ...]) -> str:
+    shown = [short_author(n) for n in names[:6]]
+    if len(names) > 6:
+        shown.append("et al")
+    return ", ".join(shown)
+
+
+def _where(journal, date, volume, issue, pages) -> str:
+    """'Curr Rheumatol Rep. 2006 Jun;8(3):167-73' from whichever parts exist."""
+    out = f"{journal}." if journal else ""
+    tail = date or ""
+    if volume:
+        tail += f";{volume}"
+    if issue:
+        tail += f"({issue})"
+    if pages:
+        tail += f":{pages}"
+    tail = tail.lstrip(";")
+    return f"{out} {tail}".strip() if tail else out
+
+
+def url(doc: Document) -> str | None:
+    if doc.pmid:
+        return PUBMED_URL.format(doc.pmid)
+    if doc.doi:
+        return DOI_URL.format(doc.doi)
+    return None
+
+
+def vancouver(doc: Document) -> str:
+    """Vancouver-style citation with the links the source gives; absent parts are left out."""
+    parts = []
+    if doc.authors:
+        parts.append(_authors(doc.authors) + ".")
+    if doc.title:
+        parts.append(doc.title.rstrip(".") + ".")
+    where = _where(doc.journal, doc.date, doc.volume, doc.issue, doc.pages)
+    if where:
+        parts.append(where.rstrip(".") + ".")
+    if doc.doi:
+        parts.append(f"doi:{doc.doi}")
+    if doc.pmid:
+        parts.append(f"PMID: {doc.pmid}")
+    if not parts:
+        parts.append(doc.doc_id)
+    return " ".join(parts)
+
+
+def reference_text(ref: Reference) -> str:
+    return ref.text.strip().rstrip(".")
+
+
+def cite_reference(ref: Reference, citing: Document) -> str:
+    """A reference-list entry is cited as itself and as the work that cites it."""
+    return f"{reference_text(ref)} — reference {ref.number} of {vancouver(citing)}"
+
+
+def short_label(doc: Document) -> str:
+    """'Ytterberg SR. Curr Rheumatol Rep. 2006': names the work without repeating its title.
+
+    Reference passages carry it; the title would make every reference match the review's topic.
+    """
+    parts = []
+    if doc.authors:
+        parts.append(_authors(doc.authors[:1]) + (" et al." if len(doc.authors) > 1 else "."))
+    elif doc.title:
+        parts.append(doc.title.rstrip(".") + ".")
+    if doc.journal:
+        parts.append(doc.journal + ".")
+    if doc.year:
+        parts.append(doc.year)
+    return " ".join(parts) if parts else doc.doc_id
+
+
+def source(doc: Document) -> dict:
+    """The `source` object of a JSON hit: every key present, unknown values null."""
+    return {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "authors": list(doc.authors),
+        "journal": doc.journal,
+        "year": doc.year,
+        "volume": doc.volume,
+        "issue": doc.issue,
+        "pages": doc.pages,
+        "doi": doc.doi,
+        "pmid": doc.pmid,
+        "url": url(doc),
+    }

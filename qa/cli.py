@@ -1,0 +1,204 @@
+"""The command line: `qa ask`, `qa batch`, `qa index`. Exit codes: 0 ok, 1 bad input or data, 2 usage."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+from . import __version__
+from .errors import QAError
+
+EXAMPLES = """\
+examples:
+  qa ask "What treatments are there for refractory polymyositis?"
+  qa ask "who wrote the review" --json
+  qa ask "Is rituximab used for nonresponding patients?" -k 3
+  qa batch questions.txt -o results.jsonl
+  qa batch questions.csv --format csv -o results.csv
+  qa batch queries.jsonl --format trec -k 10 --corpus data/corpus.jsonl > run.trec
+  qa index --corpus ~/papers --corpus data/corpus.jsonl
+
+The corpus is the bundled seed record unless --corpus is given. Indexes are cached under
+$QA_HOME (default: the user's cache directory) and rebuilt when a corpus file changes.
+"""
+
+
+def _corpus_options(p: argparse.ArgumentParser, bm25: bool = True) -> None:
+    p.add_argument("--corpus", action="append", metavar="PATH",
+                   help="file or directory to search (repeatable; default: the bundled corpus)")
+    p.add_argument("--index", metavar="DIR", help="keep the index in DIR instead of the cache")
+    if bm25:
+        p.add_argument("--bm25", choices=("lucene", "okapi"), default="lucene",
+                       help="BM25 variant, an index-time setting (default: lucene)")
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return k
+
+
+def parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="qa", description="Ask questions of biomedical literature; every "
+                                "answer comes with its citations.", epilog=EXAMPLES, formatter_class=fmt)
+    p.add_argument("--version", action="version", version=f"qa {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer one question", formatter_class=fmt,
+                         description="Answer one question from the corpus, with cited passages.",
+                         epilog='examples:\n  qa ask "What is the DOI of the review?"\n'
+                                '  qa ask "Is rituximab an option?" --json | jq .answer')
+    ask.add_argument("question")
+    ask.add_argument("-k", type=_k, default=5, help="number of passages (default: 5)")
+    ask.add_argument("--json", action="store_true", help="print the JSON result (schema 1)")
+    _corpus_options(ask)
+
+    batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
+                           description="Answer many questions. INPUT: plain text (one question a line), "
+                           "JSONL (id+question or BEIR _id+text) or CSV/TSV with id and question columns; "
+                           "'-' or absent reads stdin.",
+                           epilog="examples:\n  qa batch questions.txt > results.jsonl\n"
+                                  "  qa batch queries.jsonl --format trec -k 10 -o run.trec")
+    batch.add_argument("input", nargs="?", default="-", metavar="INPUT")
+    batch.add_argument("-o", "--output", metavar="OUTPUT", help="write here instead of stdout")
+    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
+    batch.add_argument("-k", type=_k, default=5,
+                       help="passages per question (documents for --format trec; default: 5)")
+    _corpus_options(batch)
+
+    index = sub.add_parser("index", help="build or refresh the index and print statistics",
+                           formatter_class=fmt, description="Build the index now (queries build it "
+                           "on demand too); rebuilds only when the corpus changed unless --rebuild.",
+                           epilog="example:\n  qa index --corpus data/corpus.jsonl --bm25 okapi")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
+    _corpus_options(index)
+    return p
+
+
+def _open(args, rebuild: bool = False):
+    from .cache import open_index
+    from .index import Settings
+    from .ingest import bundled_corpus
+    from .terminal import Progress
+
+    corpus = args.corpus or [str(bundled_corpus())]
+    bar = Progress(1, "indexing")
+    index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
+                              progress=lambda done, total: (setattr(bar, "total", total), bar.update(done)))
+    bar.close()
+    return index, built
+
+
+def _print_human(result: dict, out) -> None:
+    from .terminal import Style, clean, use_color
+
+    st = Style(use_color(out))
+    if not result["hits"]:
+        print("Nothing in the corpus matches this question.", file=out)
+        return
+    width = 100
+    if result["answer"]:
+        print(st.bold("Answer"), file=out)
+        for line in textwrap.wrap(clean(result["answer"]["text"]), width - 2):
+            print("  " + line, file=out)
+        print(file=out)
+    print(st.bold("Passages"), file=out)
+    for hit in result["hits"]:
+        head = f"[{hit['rank']}]"
+        section = f" {hit['section']}:" if hit["section"] else ""
+        body = textwrap.wrap(f"{section} {clean(hit['highlight'] or hit['text'])}".strip(), width - 5)
+        print(f"{st.accent(head)} " + ("\n     ".join(body)), file=out)
+        meta = f"{hit['passage_id']}  score {hit['score']:.3f}"
+        print("     " + st.dim(clean(hit["citation"])), file=out)
+        print("     " + st.dim(meta), file=out)
+
+
+def cmd_ask(args) -> int:
+    from .engine import Engine
+
+    index, _ = _open(args)
+    result = Engine(index).ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_human(result, sys.stdout)
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from .batch_io import ResultWriter, empty_result, read_questions
+    from .engine import Engine
+    from .terminal import Progress
+
+    questions = read_questions(args.input)
+    index, _ = _open(args)
+    engine = Engine(index)
+    failed = 0
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        writer = ResultWriter(args.format, out)
+        bar = Progress(len(questions), "questions")
+        for done, q in enumerate(questions, 1):
+            if q.error:
+                result = empty_result(q.id, q.question, error=q.error)
+            else:
+                try:
+                    result = engine.ask(q.question, k=args.k, qid=q.id, per_document=args.format == "trec")
+                except Exception as e:  # one bad question must not stop the batch
+                    result = empty_result(q.id, q.question, error=f"{type(e).__name__}: {e}")
+            if "error" in result:
+                failed += 1
+                print(f"qa: question {q.id}: {result['error']}", file=sys.stderr)
+            writer.write(result)
+            bar.update(done)
+        writer.close()
+        bar.close()
+    finally:
+        if args.output:
+            out.close()
+    return 1 if failed else 0
+
+
+def cmd_index(args) -> int:
+    index, built = _open(args, rebuild=args.rebuild)
+    m = index.manifest
+    s = m["stats"]
+    where = index.path or "memory (not saved)"
+    state = f"built in {m['build_seconds']:.2f} s" if built else f"up to date (built {m['built_at']})"
+    print(f"index: {where}\n{state}\n"
+          f"documents: {s['documents']}  passages: {s['passages']}  terms: {s['terms']}  "
+          f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
+          f"(k1={m['settings']['k1']}, b={m['settings']['b']})\ncorpus files: {len(m['fingerprint'])}")
+    return 0
+
+
+COMMANDS = {"ask": cmd_ask, "batch": cmd_batch, "index": cmd_index}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not args.command:
+        p.print_help(sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except QAError as e:
+        print(f"qa: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `qa batch | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0
+
+
+def run() -> None:
+    sys.exit(main())

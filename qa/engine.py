@@ -1,0 +1,81 @@
+"""One question in, one result out, in the JSON result schema (schema 1) that `ask --json` prints."""
+from __future__ import annotations
+
+from . import answer, cite, search
+from .index import Index
+from .models import Hit
+from .sentences import split_sentences
+
+SCHEMA = 1
+DEFAULT_K = 5
+
+
+def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
+                confidence=None, error: str | None = None) -> dict:
+    out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
+           "confidence": confidence, "hits": [hit_dict(h) for h in hits]}
+    if error is not None:
+        out["error"] = error
+    return out
+
+
+def hit_dict(h: Hit) -> dict:
+    return {"rank": h.rank, "score": h.score, "bm25": h.bm25, "tfidf": h.tfidf, "passage_id": h.passage_id,
+            "doc_id": h.doc_id, "section": h.section, "text": h.text, "highlight": h.highlight,
+            "citation": h.citation, "source": h.source}
+
+
+class Engine:
+    def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
+                 candidates: int = search.CANDIDATES):
+        self.index = index
+        self.fusion_weight = fusion_weight  # 0: BM25 order only
+        self.candidates = candidates
+
+    def citation(self, passage: int) -> str:
+        doc = self.index.document(int(self.index.a["passage.doc"][passage]))
+        ref = int(self.index.a["passage.ref"][passage])
+        return cite.cite_reference(doc.references[ref - 1], doc) if ref else cite.vancouver(doc)
+
+    def hits(self, ranked: search.Ranked, positions: list[int]) -> tuple[list[Hit], list[list[str]]]:
+        index = self.index
+        hits, sentences = [], []
+        for rank, pos in enumerate(positions, 1):
+            p = int(ranked.passages[pos])
+            doc = index.document(int(index.a["passage.doc"][p]))
+            text = index.t["passages"][p]
+            hits.append(Hit(rank=rank, passage_index=p, score=round(float(ranked.final[pos]), 6),
+                            bm25=round(float(ranked.bm25[pos]), 6), tfidf=round(float(ranked.tfidf[pos]), 6),
+                            passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
+                            text=text, citation=self.citation(p), source=cite.source(doc)))
+            sentences.append(split_sentences(text))
+        return hits, sentences
+
+    def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False) -> dict:
+        """Rank, highlight, answer. per_document: k counts documents (best passage of each)."""
+        ranked = search.rank(self.index, question, self.candidates, self.fusion_weight)
+        if per_document:
+            positions = search.best_per_document(self.index, ranked, k)
+        else:
+            positions = list(range(min(k, len(ranked.passages))))
+        hits, sentences = self.hits(ranked, positions)
+        if not hits:
+            return result_dict(qid, question, ranked.query, None, [])
+        scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
+        q_words = answer.question_words(question)
+        top = hits[0].score or 1.0
+        candidates, seen = [], set()
+        for hit, ss in zip(hits, sentences):
+            hit.highlight = answer.highlight(ss, scorer, q_words)
+            prior = answer.section_prior(hit.section)
+            is_metadata = self.index.kind(hit.passage_index) == "metadata"
+            for s in ss:
+                if s in seen:  # overlapping windows repeat sentences: cite the best-ranked hit
+                    continue
+                seen.add(s)
+                asked_field = answer.field_prior(s, q_words)
+                if is_metadata and not asked_field:
+                    continue  # a title line repeats the question; it answers only "what is the title"
+                score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
+                candidates.append((s, hit.rank, score))
+        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits)

@@ -1,0 +1,15 @@
+"""Errors a user can act on: each renders as one line naming the file, the line and the problem."""
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Bad input or data: the CLI prints str(error) on one line and exits 1."""
+
+
+class InputError(QAError):
+    def __init__(self, path: str, message: str, line: int | None = None):
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,252 @@
+"""Build, store and load the index: plain .npy arrays and string tables, written atomically.
+
+Layout of an index directory (one per corpus + settings):
+    CURRENT                 name of the build in use, replaced atomically (os.replace)
+    build-<time>-<pid>/     one complete build: manifest.json, *.npy, *.txt
+A build is written under .tmp-*, fsynced and renamed, and only then named in CURRENT, so an
+interrupted or failed build leaves the previous one in use.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import bm25 as bm25_formula, chunk, tfidf
+from .analyze import analyze
+from .models import Document, Passage, Reference, Section
+from .strings import StringTable, write_table
+
+FORMAT_VERSION = 1
+KINDS = ("body", "reference", "metadata")
+ARRAYS = ("bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
+          "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
+          "tfidf.idf", "tfidf.indptr", "tfidf.indices", "tfidf.data")
+TABLES = ("terms", "features", "passages", "sections", "docs", "doc_ids")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    bm25: str = "lucene"
+    k1: float = bm25_formula.K1
+    b: float = bm25_formula.B
+
+
+# ---------------------------------------------------------------- documents as JSON
+
+def document_to_json(doc: Document) -> str:
+    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, separators=(",", ":"))
+
+
+def document_from_json(text: str) -> Document:
+    d = json.loads(text)
+    d["sections"] = tuple(Section(**s) for s in d["sections"])
+    d["references"] = tuple(Reference(**{**r, "authors": tuple(r["authors"])}) for r in d["references"])
+    for key in ("authors", "article_types", "keywords"):
+        d[key] = tuple(d[key])
+    return Document(**d)
+
+
+# ---------------------------------------------------------------- building
+
+def build(docs: list[Document], settings: Settings, progress=None):
+    """Everything an index holds, in memory: (arrays, string lists, statistics)."""
+    docs = sorted(docs, key=lambda d: d.doc_id)  # passage order = id order: ties break by id
+    passages: list[Passage] = []
+    passage_doc: list[int] = []
+    for i, doc in enumerate(docs):
+        ps = chunk.passages(doc)
+        passages.extend(ps)
+        passage_doc.extend([i] * len(ps))
+    n = len(passages)
+
+    term_lists, content = [], set()
+    for i, p in enumerate(passages):
+        terms = analyze(p.text)
+        term_lists.append(terms)
+        content.update(terms if p.content is None else analyze(p.content))
+        if progress and i % 5000 == 0:
+            progress(i, n)
+    vocabulary = sorted({t for terms in term_lists for t in terms}, key=lambda t: t.encode("utf-8"))
+    term_id = {t: i for i, t in enumerate(vocabulary)}
+
+    # term-passage counts, grouped by term (CSC): postings of a term are contiguous
+    rows, cols, counts = [], [], []
+    for pi, terms in enumerate(term_lists):
+        for t, c in Counter(terms).items():
+            rows.append(term_id[t])
+            cols.append(pi)
+            counts.append(c)
+    rows = np.asarray(rows, dtype=np.int64)
+    order = np.lexsort((np.asarray(cols), rows))
+    postings_term = rows[order]
+    indices = np.asarray(cols, dtype=np.int32)[order]
+    tf = np.asarray(counts, dtype=np.int32)[order]
+    df = np.bincount(postings_term, minlength=len(vocabulary))
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    lengths = np.asarray([len(t) for t in term_lists], dtype=np.int32)
+    avgdl = float(lengths.mean()) if n else 1.0
+    term_idf = bm25_formula.idf(df, n, settings.bm25)
+    impacts = bm25_formula.impacts(tf, lengths[indices], term_idf[postings_term], avgdl or 1.0,
+                           settings.bm25, settings.k1, settings.b).astype(np.float32)
+
+    features, feature_idf, (t_indptr, t_indices, t_data) = tfidf.fit(term_lists)
+
+    sections = sorted({p.section for p in passages if p.section})
+    section_id = {s: i for i, s in enumerate(sections)}
+    arrays = {
+        "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
+        "terms.content": np.asarray([t in content for t in vocabulary], dtype=bool),
+        "passage.length": lengths,
+        "passage.doc": np.asarray(passage_doc, dtype=np.int32),
+        "passage.n": np.asarray([p.n for p in passages], dtype=np.int32),
+        "passage.kind": np.asarray([KINDS.index(p.kind) for p in passages], dtype=np.int8),
+        "passage.section": np.asarray([section_id.get(p.section, -1) for p in passages], dtype=np.int32),
+        "passage.ref": np.asarray([p.reference_number or 0 for p in passages], dtype=np.int32),
+        "tfidf.idf": feature_idf, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
+    }
+    tables = {
+        "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
+        "sections": sections, "docs": [document_to_json(d) for d in docs],
+        "doc_ids": [d.doc_id for d in docs],
+    }
+    stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
+             "features": len(features), "avgdl": avgdl}
+    return arrays, tables, stats
+
+
+class Index:
+    """A built index, from disk (memory-mapped) or from memory; read-only."""
+
+    def __init__(self, arrays: dict, tables: dict, manifest: dict, path: Path | None = None):
+        self.a = arrays
+        self.t = tables
+        self.manifest = manifest
+        self.path = path
+        self.n_passages = int(manifest["stats"]["passages"])
+        self._docs: dict[int, Document] = {}
+
+    @classmethod
+    def from_memory(cls, arrays, tables, manifest) -> "Index":
+        return cls(arrays, {k: StringTable.from_list(v) for k, v in tables.items()}, manifest)
+
+    @classmethod
+    def load(cls, build_dir: Path, manifest: dict | None = None) -> "Index":
+        manifest = manifest or json.loads((build_dir / "manifest.json").read_text("utf-8"))
+        arrays = {name: np.load(build_dir / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
+        tables = {name: StringTable(build_dir, name) for name in TABLES}
+        return cls(arrays, tables, manifest, build_dir)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(**self.manifest["settings"])
+
+    def document(self, doc_index: int) -> Document:
+        if doc_index not in self._docs:
+            self._docs[doc_index] = document_from_json(self.t["docs"][doc_index])
+        return self._docs[doc_index]
+
+    def passage_id(self, i: int) -> str:
+        return f"{self.t['doc_ids'][int(self.a['passage.doc'][i])]}#{int(self.a['passage.n'][i])}"
+
+    def section(self, i: int) -> str | None:
+        s = int(self.a["passage.section"][i])
+        return self.t["sections"][s] if s >= 0 else None
+
+    def kind(self, i: int) -> str:
+        return KINDS[int(self.a["passage.kind"][i])]
+
+
+# ---------------------------------------------------------------- storage
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    for tmp in index_dir.glob(".tmp-*"):
+        try:
+            pid = int(tmp.name.rsplit("-", 1)[1])
+        except (IndexError, ValueError):
+            pid = -1
+        if not _pid_alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save(index_dir: Path, arrays, tables, manifest) -> Path:
+    """Write a complete build, then make it current; returns the build directory."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(index_dir)
+    name = f"build-{time.time_ns()}-{os.getpid()}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        for key, array in arrays.items():
+            np.save(tmp / f"{key}.npy", np.ascontiguousarray(array))
+        for key, items in tables.items():
+            write_table(tmp, key, items)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        final = index_dir / name
+        os.rename(tmp, final)
+        pointer = index_dir / f".CURRENT-{os.getpid()}"
+        pointer.write_text(name, "utf-8")
+        with open(pointer, "rb") as fh:
+            os.fsync(fh.fileno())
+        previous = current_build(index_dir)
+        os.replace(pointer, index_dir / "CURRENT")
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # keep the build just replaced (a reader may still be opening it); drop older ones
+    for old in index_dir.glob("build-*"):
+        if old.name not in (name, previous and previous.name):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def current_build(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / "CURRENT").read_text("utf-8").strip()
+    except OSError:
+        return None
+    build_dir = index_dir / name
+    return build_dir if name.startswith("build-") and build_dir.is_dir() else None
+
+
+def read_manifest(build_dir: Path) -> dict | None:
+    try:
+        return json.loads((build_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def index_key(corpus_paths: list[str], settings: Settings) -> str:
+    """The cache key: which corpus paths, which settings, which format."""
+    resolved = [str(Path(p).expanduser().resolve()) for p in corpus_paths]
+    blob = json.dumps([FORMAT_VERSION, resolved, dataclasses.asdict(settings)])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,58 @@
+"""Document ids shared by all readers: the PMID when known, else the DOI, else a readable slug."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Trailing initials of a MEDLINE-style name ("Ytterberg SR"): the surname is what precedes them.
+_TRAILING_INITIALS = re.compile(r"\s+[A-Z]{1,3}$")
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters and digits only: ids stay stable across accents and punctuation."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NON_ALNUM.sub("", folded.lower())
+
+
+def surname(name: str) -> str:
+    """The family name of an author as printed in any of the usual PubMed shapes.
+
+    "Ytterberg, Steven R" (MEDLINE FAU) -> "Ytterberg"; "Ytterberg SR" (MEDLINE AU) ->
+    "Ytterberg"; "Steven R Ytterberg" (web page) -> "Ytterberg".
+    """
+    name = name.strip()
+    if "," in name:
+        return name.split(",", 1)[0].strip()
+    if _TRAILING_INITIALS.search(name) and " " in name:
+        return _TRAILING_INITIALS.sub("", name)
+    return name.rsplit(" ", 1)[-1]
+
+
+def make_doc_id(
+    pmid: str | int | None,
+    doi: str | None,
+    authors: Sequence[str],
+    year: str | int | None,
+    title: str | None,
+) -> str:
+    """A stable id: PMID, else DOI, else "surname-year-three-title-words".
+
+    Missing slug parts are left out rather than invented; a record with none of them gets
+    "untitled" (callers should reject such records before they need an id).
+    """
+    if pmid is not None and str(pmid).strip():
+        return str(pmid).strip()
+    if doi and doi.strip():
+        return doi.strip()
+    parts: list[str] = []
+    if authors:
+        parts.append(_ascii_lower(surname(authors[0])))
+    if year is not None and str(year).strip():
+        parts.append(_ascii_lower(str(year)))
+    if title:
+        words = (_ascii_lower(word) for word in title.split())
+        parts.extend([word for word in words if word][:3])
+    parts = [part for part in parts if part]
+    return "-".join(parts) if parts else "untitled"

@@ -1,0 +1,110 @@
+"""Question -> ranked passages: BM25 over the postings of the query terms, then TF-IDF reranking.
+
+Fusion (chosen on the tuning half of PubMedQA dev, see README):
+    final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import bm25, tfidf
+from .analyze import analyze
+from .chunk import METADATA_LABELS
+from .index import Index
+
+CANDIDATES = 100
+FUSION_WEIGHT = 0.3
+_LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
+
+
+@dataclass
+class Ranked:
+    """Ranked passages of one question (indices into the index), best first."""
+
+    query: str
+    terms: list[str]
+    passages: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    final: np.ndarray = field(default_factory=lambda: np.empty(0))
+    bm25: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tfidf: np.ndarray = field(default_factory=lambda: np.empty(0))
+    q_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    q_weights: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+def query_terms(index: Index, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Term ids and weights (repeats in the question count, as in rank-bm25) of the known terms.
+
+    Empty when the question shares no content term with the corpus. Label words of metadata
+    passages ("title", "published") are no content: they count only when the question is made
+    of nothing else ("when was it published?"), never to drag in an off-topic question.
+    """
+    found: dict[int, int] = {}
+    content = False
+    for t in terms:
+        i = index.t["terms"].find(t)
+        if i >= 0:
+            found[i] = found.get(i, 0) + 1
+            content = content or (t not in _LABEL_TERMS and bool(index.a["terms.content"][i]))
+    only_labels = all(t in _LABEL_TERMS for t in terms)
+    if not found or not (content or only_labels):
+        return np.empty(0, np.int64), np.empty(0)
+    ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+    weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+    return ids, weights
+
+
+def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
+    a = index.a
+    return bm25.accumulate(a["bm25.indptr"], a["bm25.indices"], a["bm25.impacts"], ids, weights,
+                           index.n_passages)
+
+
+def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n best scores, best first, ties by item (= by passage id)."""
+    if len(scores) > n:
+        keep = np.argpartition(-scores, n - 1)[:n]
+        # bring in every item tied with the n-th score so the tie-break by id is exact
+        cut = scores[keep].min()
+        keep = np.flatnonzero(scores >= cut)
+    else:
+        keep = np.arange(len(scores))
+    order = np.lexsort((items[keep], -scores[keep]))
+    return keep[order][:n]
+
+
+def rank(index: Index, question: str, candidates: int = CANDIDATES,
+         weight: float = FUSION_WEIGHT) -> Ranked:
+    terms = analyze(question)
+    result = Ranked(query=question, terms=terms)
+    ids, weights = query_terms(index, terms)
+    if len(ids) == 0:
+        return result
+    touched, scores = bm25_scores(index, ids, weights)
+    keep = top_by_score(touched, scores, candidates)
+    passages, b = touched[keep], scores[keep]
+    a = index.a
+    q_ids, q_weights = tfidf.transform(terms, index.t["features"].find, a["tfidf.idf"])
+    cos = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], passages, q_ids, q_weights)
+    top = b.max() if len(b) else 0.0
+    norm = b / top if top > 0 else b
+    final = (1.0 - weight) * norm + weight * cos
+    order = np.lexsort((passages, -final))
+    result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
+    result.q_ids, result.q_weights = q_ids, q_weights
+    return result
+
+
+def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:
+    """Positions in `ranked` of the best passage of each of the first k documents."""
+    seen, out = set(), []
+    docs = index.a["passage.doc"]
+    for pos, p in enumerate(ranked.passages.tolist()):
+        d = int(docs[p])
+        if d not in seen:
+            seen.add(d)
+            out.append(pos)
+            if len(out) == k:
+                break
+    return out
