@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from . import index as ix
+from .errors import QAError
 from .ingest import corpus_files, fingerprint, read_documents
 
 
@@ -52,10 +53,15 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
     if build_dir is not None and not rebuild:
         manifest = ix.read_manifest(build_dir)
         if _is_usable(manifest, settings, files_fp):
-            return ix.Index.load(build_dir, manifest), False
+            try:
+                return ix.Index.load(build_dir, manifest), False
+            except (OSError, ValueError) as e:
+                warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
 
     started = time.perf_counter()
     docs = read_documents(files, warn=warn)
+    if not docs:
+        raise QAError(f"no documents in {', '.join(corpus_paths)}")
     arrays, tables, stats = ix.build(docs, settings, progress=progress)
     manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
                          stats, time.perf_counter() - started)

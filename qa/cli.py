@@ -90,7 +90,7 @@ def _open(args, rebuild: bool = False):
     corpus = args.corpus or [str(bundled_corpus())]
     bar = Progress(1, "indexing")
     index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
-                              progress=lambda done, total: (setattr(bar, "total", total), bar.update(done)))
+                              progress=bar.update)
     bar.close()
     return index, built
 
@@ -140,7 +140,10 @@ def cmd_batch(args) -> int:
     index, _ = _open(args)
     engine = Engine(index)
     failed = 0
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    except OSError as e:
+        raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
     try:
         writer = ResultWriter(args.format, out)
         bar = Progress(len(questions), "questions")

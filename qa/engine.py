@@ -44,8 +44,8 @@ class Engine:
             p = int(ranked.passages[pos])
             doc = index.document(int(index.a["passage.doc"][p]))
             text = index.t["passages"][p]
-            hits.append(Hit(rank=rank, passage_index=p, score=round(float(ranked.final[pos]), 6),
-                            bm25=round(float(ranked.bm25[pos]), 6), tfidf=round(float(ranked.tfidf[pos]), 6),
+            hits.append(Hit(rank=rank, passage_index=p, score=float(ranked.final[pos]),
+                            bm25=float(ranked.bm25[pos]), tfidf=float(ranked.tfidf[pos]),
                             passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
                             text=text, citation=self.citation(p), source=cite.source(doc)))
             sentences.append(split_sentences(text))

@@ -142,7 +142,26 @@ class Index:
         manifest = manifest or json.loads((build_dir / "manifest.json").read_text("utf-8"))
         arrays = {name: np.load(build_dir / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
         tables = {name: StringTable(build_dir, name) for name in TABLES}
-        return cls(arrays, tables, manifest, build_dir)
+        index = cls(arrays, tables, manifest, build_dir)
+        index.validate()
+        return index
+
+    def validate(self) -> None:
+        """Cheap consistency checks of array shapes against the manifest; ValueError if broken."""
+        a, stats = self.a, self.manifest["stats"]
+        n, terms, features = stats["passages"], stats["terms"], stats["features"]
+        expected = {"bm25.indptr": terms + 1, "terms.content": terms, "tfidf.idf": features,
+                    "tfidf.indptr": n + 1, "passage.doc": n, "passage.n": n, "passage.kind": n,
+                    "passage.section": n, "passage.ref": n, "passage.length": n}
+        for name, length in expected.items():
+            if len(a[name]) != length:
+                raise ValueError(f"{name} has {len(a[name])} entries, expected {length}")
+        postings = int(a["bm25.indptr"][-1]) if terms else 0
+        for name in ("bm25.indices", "bm25.impacts", "bm25.tf"):
+            if len(a[name]) != postings:
+                raise ValueError(f"{name} has {len(a[name])} entries, expected {postings}")
+        if len(self.t["passages"]) != n or len(self.t["terms"]) != terms or len(self.t["docs"]) != stats["documents"]:
+            raise ValueError("string tables do not match the manifest")
 
     @property
     def settings(self) -> Settings:

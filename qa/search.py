@@ -15,7 +15,7 @@ from .chunk import METADATA_LABELS
 from .index import Index
 
 CANDIDATES = 100
-FUSION_WEIGHT = 0.3
+FUSION_WEIGHT = 0.5
 _LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
 
 

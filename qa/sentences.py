@@ -7,7 +7,7 @@ costs a few µs a sentence.
 
 A boundary is [.?!] (with closing quotes/brackets) + whitespace + an opening that can start a
 sentence (capital, digit, quote, bracket), unless the word before the period is an abbreviation
-(e.g., i.v., et al., vs., Fig.), an author's initials after a surname ("Ytterberg SR."), or
+(e.g., i.v., et al., vs., Fig.), an author's two or three initials after a surname ("Ytterberg SR."), or
 the period ends a journal abbreviation followed by a citation year ("Rep. 2006 Jun").
 Line breaks that separate paragraphs or list lines are always boundaries.
 """
@@ -26,7 +26,8 @@ ABBREVIATIONS = frozenset(
 _CANDIDATE = re.compile(r"[.?!][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _LAST_WORD = re.compile(r"(\S+)$")
 _DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")  # i.v, e.g, U.S (final period stripped)
-_SURNAME_INITIALS = re.compile(r"\b[A-Z][a-z'’-]+,? [A-Z]{1,3}$")
+# two or three initials: "Ytterberg SR." (one capital is too often "Group B." or "Vitamin D.")
+_SURNAME_INITIALS = re.compile(r"\b[A-Z][a-z'’-]+,? [A-Z]{2,3}$")
 _CITATION_YEAR = re.compile(r"(?:19|20)\d\d(?:[ ;:(]|$)")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)")
 

@@ -44,7 +44,9 @@ class Progress:
         self.label = label
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
+        if total is not None:
+            self.total = max(total, 1)
         if not self.enabled:
             return
         width = 30

@@ -18,7 +18,10 @@ def fit(term_lists: list[list[str]]):
     """Fit on analysed passages. Returns (sorted features, idf, CSR rows as (indptr, indices, data))."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # build time only
 
-    vectorizer = TfidfVectorizer(analyzer=with_bigrams, sublinear_tf=True, dtype=np.float32)
+    if not any(term_lists):  # nothing but stop words: scikit-learn refuses an empty vocabulary
+        return [], np.empty(0), (np.zeros(len(term_lists) + 1, np.int64), np.empty(0, np.int32),
+                                 np.empty(0, np.float32))
+    vectorizer = TfidfVectorizer(analyzer=with_bigrams, sublinear_tf=True)
     matrix = vectorizer.fit_transform(term_lists).tocsr()
     matrix.sort_indices()
     # scikit-learn's vocabulary is in code-point order, which is also UTF-8 byte order: the
