@@ -110,3 +110,66 @@ def source(doc: Document) -> dict:
         "pmid": doc.pmid,
         "url": url(doc),
     }
+
+
+# ---------------------------------------------------------------- BibTeX and RIS
+
+_BIBTEX_SPECIAL = str.maketrans({c: "\\" + c for c in "&%$#_{}"})
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def inverted_name(name: str) -> str:
+    """'Steven R Ytterberg' -> 'Ytterberg, Steven R' (the form BibTeX and RIS expect)."""
+    from .readers.ids import surname
+
+    if "," in name:
+        return name.strip()
+    family = surname(name)
+    given = name.strip()[: len(name.strip()) - len(family)].strip() if name.strip().endswith(family) else ""
+    if not given and name.strip().startswith(family):  # "Ytterberg SR"
+        given = name.strip()[len(family):].strip()
+    return f"{family}, {given}" if given else family
+
+
+def _month(doc: Document) -> str | None:
+    parts = (doc.date or "").split()
+    return parts[1].lower()[:3] if len(parts) > 1 and parts[1].lower()[:3] in _MONTHS else None
+
+
+def _abstract(doc: Document) -> str:
+    return " ".join(f"{s.label}: {s.text}" if s.label else s.text for s in doc.sections)
+
+
+def bibtex_key(doc: Document) -> str:
+    from .readers.ids import make_doc_id
+
+    slug = make_doc_id(None, None, doc.authors, doc.year, doc.title).split("-")
+    return "".join(slug[:3]) if slug != ["untitled"] else "".join(c for c in doc.doc_id if c.isalnum())
+
+
+def bibtex(doc: Document) -> str:
+    fields = [("author", " and ".join(inverted_name(a) for a in doc.authors) if doc.authors else None),
+              ("title", doc.title), ("journal", doc.journal), ("year", doc.year), ("month", _month(doc)),
+              ("volume", doc.volume), ("number", doc.issue), ("pages", doc.pages), ("doi", doc.doi),
+              ("pmid", doc.pmid), ("url", url(doc)), ("abstract", _abstract(doc) or None),
+              ("keywords", ", ".join(doc.keywords) or None)]
+    body = ",\n".join(f"  {k} = {{{v if k in ('doi', 'url') else str(v).translate(_BIBTEX_SPECIAL)}}}"
+                      for k, v in fields if v)
+    return f"@article{{{bibtex_key(doc)},\n{body}\n}}"
+
+
+def ris(doc: Document) -> str:
+    lines = ["TY  - JOUR"]
+    lines += [f"AU  - {inverted_name(a)}" for a in doc.authors]
+    first, _, last = (doc.pages or "").partition("-")
+    for tag, value in (("TI", doc.title), ("JO", doc.journal), ("PY", doc.year),
+                       ("VL", doc.volume), ("IS", doc.issue), ("SP", first or None), ("EP", last or None),
+                       ("DO", doc.doi), ("AN", doc.pmid), ("UR", url(doc)), ("AB", _abstract(doc) or None)):
+        if value:
+            lines.append(f"{tag}  - {value}")
+    lines += [f"KW  - {k}" for k in doc.keywords]
+    lines.append("ER  - ")
+    return "\n".join(lines)
+
+
+CITATION_FORMATS = {"vancouver": vancouver, "bibtex": bibtex, "ris": ris}

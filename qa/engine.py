@@ -1,9 +1,11 @@
 """One question in, one result out, in the JSON result schema (schema 1) that `ask --json` prints."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import answer, cite, search
 from .index import Index
-from .models import Hit
+from .models import Document, Hit
 from .sentences import split_sentences
 
 SCHEMA = 1
@@ -50,6 +52,37 @@ class Engine:
                             text=text, citation=self.citation(p), source=cite.source(doc)))
             sentences.append(split_sentences(text))
         return hits, sentences
+
+    def passage_index(self, passage_id: str) -> int:
+        """'<doc_id>#<n>' -> position in the index; -1 when unknown."""
+        doc_id, _, n = passage_id.rpartition("#")
+        d = self.index.t["doc_ids"].find(doc_id)
+        if d < 0 or not n.isdigit():
+            return -1
+        first = int(np.searchsorted(self.index.a["passage.doc"], d))
+        p = first + int(n)
+        ok = p < self.index.n_passages and int(self.index.a["passage.doc"][p]) == d
+        return p if ok else -1
+
+    def document(self, doc_id: str) -> Document | None:
+        d = self.index.t["doc_ids"].find(doc_id)
+        return self.index.document(d) if d >= 0 else None
+
+    def explain(self, query: str, passage_id: str) -> dict | None:
+        """Why a passage ranks where it does for a query: BM25 per term, TF-IDF cosine, fused score."""
+        p = self.passage_index(passage_id)
+        if p < 0:
+            return None
+        ranked = search.rank(self.index, query, self.candidates, self.fusion_weight)
+        where = np.flatnonzero(ranked.passages == p)
+        terms = search.term_contributions(self.index, ranked.terms, p)
+        if len(where) == 0:
+            return {"passage_id": passage_id, "terms": terms, "bm25": sum(v for _, v in terms),
+                    "tfidf": None, "score": None, "rank": None, "fusion_weight": self.fusion_weight}
+        i = int(where[0])
+        return {"passage_id": passage_id, "terms": terms, "bm25": float(ranked.bm25[i]),
+                "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
+                "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False) -> dict:
         """Rank, highlight, answer. per_document: k counts documents (best passage of each)."""

@@ -20,16 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from . import bm25 as bm25_formula, chunk, tfidf
-from .analyze import analyze
+from .analyze import analyze, words as surface_words
 from .models import Document, Passage, Reference, Section
 from .strings import StringTable, write_table
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KINDS = ("body", "reference", "metadata")
-ARRAYS = ("bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
+ARRAYS = ("words.count", "bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
           "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
           "tfidf.idf", "tfidf.indptr", "tfidf.indices", "tfidf.data")
-TABLES = ("terms", "features", "passages", "sections", "docs", "doc_ids")
+TABLES = ("words", "terms", "features", "passages", "sections", "docs", "doc_ids")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,10 +67,11 @@ def build(docs: list[Document], settings: Settings, progress=None):
         passage_doc.extend([i] * len(ps))
     n = len(passages)
 
-    term_lists, content = [], set()
+    term_lists, content, word_counts = [], set(), Counter()
     for i, p in enumerate(passages):
         terms = analyze(p.text)
         term_lists.append(terms)
+        word_counts.update(w for w in surface_words(p.text) if len(w) >= 4 and w.isalpha())
         content.update(terms if p.content is None else analyze(p.content))
         if progress and i % 5000 == 0:
             progress(i, n)
@@ -99,9 +100,12 @@ def build(docs: list[Document], settings: Settings, progress=None):
 
     features, feature_idf, (t_indptr, t_indices, t_data) = tfidf.fit(term_lists)
 
+    # surface words (not stems): what spelling correction and completion offer the user
+    word_list = sorted(word_counts, key=lambda w: w.encode("utf-8"))
     sections = sorted({p.section for p in passages if p.section})
     section_id = {s: i for i, s in enumerate(sections)}
     arrays = {
+        "words.count": np.asarray([word_counts[w] for w in word_list], dtype=np.int64),
         "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
         "terms.content": np.asarray([t in content for t in vocabulary], dtype=bool),
         "passage.length": lengths,
@@ -113,7 +117,7 @@ def build(docs: list[Document], settings: Settings, progress=None):
         "tfidf.idf": feature_idf, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
     }
     tables = {
-        "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
+        "words": word_list, "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
         "sections": sections, "docs": [document_to_json(d) for d in docs],
         "doc_ids": [d.doc_id for d in docs],
     }
@@ -150,7 +154,7 @@ class Index:
         """Cheap consistency checks of array shapes against the manifest; ValueError if broken."""
         a, stats = self.a, self.manifest["stats"]
         n, terms, features = stats["passages"], stats["terms"], stats["features"]
-        expected = {"bm25.indptr": terms + 1, "terms.content": terms, "tfidf.idf": features,
+        expected = {"words.count": len(self.t["words"]), "bm25.indptr": terms + 1, "terms.content": terms, "tfidf.idf": features,
                     "tfidf.indptr": n + 1, "passage.doc": n, "passage.n": n, "passage.kind": n,
                     "passage.section": n, "passage.ref": n, "passage.length": n}
         for name, length in expected.items():

@@ -108,3 +108,21 @@ def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:
             if len(out) == k:
                 break
     return out
+
+
+def term_contributions(index: Index, terms: list[str], passage: int) -> list[tuple[str, float]]:
+    """BM25 contribution of each distinct query term to one passage (0 where it does not occur)."""
+    a = index.a
+    out, counts = [], {}
+    for t in terms:
+        counts[t] = counts.get(t, 0) + 1
+    for t, count in counts.items():
+        i = index.t["terms"].find(t)
+        value = 0.0
+        if i >= 0:
+            lo, hi = int(a["bm25.indptr"][i]), int(a["bm25.indptr"][i + 1])
+            pos = lo + int(np.searchsorted(a["bm25.indices"][lo:hi], passage))
+            if pos < hi and int(a["bm25.indices"][pos]) == passage:
+                value = float(a["bm25.impacts"][pos]) * count
+        out.append((t, value))
+    return out
