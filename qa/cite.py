@@ -66,6 +66,8 @@ def vancouver(doc: Document) -> str:
         parts.append(f"PMID: {doc.pmid}")
     if not parts:
         parts.append(doc.doc_id)
+    if doc.retracted:
+        parts.insert(0, "RETRACTED:")
     return " ".join(parts)
 
 
@@ -109,6 +111,7 @@ def source(doc: Document) -> dict:
         "doi": doc.doi,
         "pmid": doc.pmid,
         "url": url(doc),
+        "retracted": doc.retracted,
     }
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from . import answer, cite, search
 from .index import Index
+from .filters import Filters, extract_inline, passage_mask
 from .models import Document, Hit
 from .sentences import split_sentences
 
@@ -37,7 +38,10 @@ class Engine:
     def citation(self, passage: int) -> str:
         doc = self.index.document(int(self.index.a["passage.doc"][passage]))
         ref = int(self.index.a["passage.ref"][passage])
-        return cite.cite_reference(doc.references[ref - 1], doc) if ref else cite.vancouver(doc)
+        if ref:
+            return cite.cite_reference(doc.references[ref - 1], doc)
+        section = self.index.section(passage)
+        return f"{cite.vancouver(doc)} — {section}" if section else cite.vancouver(doc)
 
     def hits(self, ranked: search.Ranked, positions: list[int]) -> tuple[list[Hit], list[list[str]]]:
         index = self.index
@@ -84,9 +88,17 @@ class Engine:
                 "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
-    def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False) -> dict:
-        """Rank, highlight, answer. per_document: k counts documents (best passage of each)."""
-        ranked = search.rank(self.index, question, self.candidates, self.fusion_weight)
+    def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
+            filters: Filters | None = None) -> dict:
+        """Rank, highlight, answer. per_document: k counts documents (best passage of each).
+
+        Inline filters (`year:2005..2010 author:ytterberg`) are taken out of the question and
+        combined with `filters`; the rest is what is searched (the JSON `query`).
+        """
+        text, inline = extract_inline(question)
+        active = (filters or Filters()).merged(inline)
+        mask = passage_mask(self.index, active)
+        ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask)
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
         else:

@@ -21,15 +21,16 @@ import numpy as np
 
 from . import bm25 as bm25_formula, chunk, tfidf
 from .analyze import analyze, words as surface_words
-from .models import Document, Passage, Reference, Section
+from .models import Document, Passage
+from .records import document_from_json, document_to_json
 from .strings import StringTable, write_table
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4
 KINDS = ("body", "reference", "metadata")
-ARRAYS = ("words.count", "bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
+ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
           "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
           "tfidf.idf", "tfidf.indptr", "tfidf.indices", "tfidf.data")
-TABLES = ("words", "terms", "features", "passages", "sections", "docs", "doc_ids")
+TABLES = ("journals", "surnames", "words", "terms", "features", "passages", "sections", "docs", "doc_ids")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,21 +38,6 @@ class Settings:
     bm25: str = "lucene"
     k1: float = bm25_formula.K1
     b: float = bm25_formula.B
-
-
-# ---------------------------------------------------------------- documents as JSON
-
-def document_to_json(doc: Document) -> str:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, separators=(",", ":"))
-
-
-def document_from_json(text: str) -> Document:
-    d = json.loads(text)
-    d["sections"] = tuple(Section(**s) for s in d["sections"])
-    d["references"] = tuple(Reference(**{**r, "authors": tuple(r["authors"])}) for r in d["references"])
-    for key in ("authors", "article_types", "keywords"):
-        d[key] = tuple(d[key])
-    return Document(**d)
 
 
 # ---------------------------------------------------------------- building
@@ -103,8 +89,11 @@ def build(docs: list[Document], settings: Settings, progress=None):
     # surface words (not stems): what spelling correction and completion offer the user
     word_list = sorted(word_counts, key=lambda w: w.encode("utf-8"))
     sections = sorted({p.section for p in passages if p.section})
+    journals, doc_journal, surnames, surname_indptr, surname_docs = _document_columns(docs)
     section_id = {s: i for i, s in enumerate(sections)}
     arrays = {
+        "doc.year": np.asarray([int(d.year) if d.year else 0 for d in docs], dtype=np.int32),
+        "doc.journal": doc_journal, "surname.indptr": surname_indptr, "surname.docs": surname_docs,
         "words.count": np.asarray([word_counts[w] for w in word_list], dtype=np.int64),
         "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
         "terms.content": np.asarray([t in content for t in vocabulary], dtype=bool),
@@ -117,13 +106,33 @@ def build(docs: list[Document], settings: Settings, progress=None):
         "tfidf.idf": feature_idf, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
     }
     tables = {
-        "words": word_list, "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
+        "journals": journals, "surnames": surnames, "words": word_list, "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
         "sections": sections, "docs": [document_to_json(d) for d in docs],
         "doc_ids": [d.doc_id for d in docs],
     }
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
              "features": len(features), "avgdl": avgdl}
     return arrays, tables, stats
+
+
+def _document_columns(docs: list[Document]):
+    """Per-document columns that filters read: journal ids, and surname -> documents postings."""
+    from .filters import fold
+    from .readers.ids import surname
+
+    journal_keys = [fold(" | ".join(x for x in (d.journal, d.journal_full) if x)) for d in docs]
+    journals = sorted({k for k in journal_keys if k})
+    journal_id = {k: i for i, k in enumerate(journals)}
+    doc_journal = np.asarray([journal_id.get(k, -1) for k in journal_keys], dtype=np.int32)
+    by_surname: dict[str, set[int]] = {}
+    for i, d in enumerate(docs):
+        for name in d.authors:
+            by_surname.setdefault(fold(surname(name)), set()).add(i)
+    surnames = sorted(by_surname, key=lambda s: s.encode("utf-8"))
+    lists = [sorted(by_surname[s]) for s in surnames]
+    indptr = np.concatenate([[0], np.cumsum([len(x) for x in lists], dtype=np.int64)]).astype(np.int64)
+    postings = np.asarray([i for x in lists for i in x], dtype=np.int32)
+    return journals, doc_journal, surnames, indptr, postings
 
 
 class Index:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .models import Document
+from . import records
 from .readers import beir, pubmed_page
 
 
@@ -59,6 +60,8 @@ def detect_format(path: Path) -> str:
         raise InputError(str(path), e.strerror or str(e)) from None
     text = head.decode("utf-8-sig", errors="replace")
     first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.lstrip().startswith("{") and records.looks_like_records(first):
+        return "qa-records"
     if first.lstrip().startswith("{") and beir.looks_like_beir(first):
         return "beir"
     if pubmed_page.looks_like_pubmed_page(text):
@@ -66,7 +69,13 @@ def detect_format(path: Path) -> str:
     raise InputError(str(path), "unrecognised format (this version reads PubMed page text and BEIR corpus.jsonl)")
 
 
-READERS = {"beir": beir.read_beir, "pubmed-page": pubmed_page.read_pubmed_page}
+READERS = {"beir": beir.read_beir, "pubmed-page": pubmed_page.read_pubmed_page,
+           "qa-records": records.read_records}
+
+
+def read_file(path: Path) -> list[Document]:
+    """All documents of one file, parsed completely (InputError on the first problem)."""
+    return READERS[detect_format(path)](path)
 
 
 def read_documents(files: list[Path], warn=None) -> list[Document]:
@@ -74,7 +83,7 @@ def read_documents(files: list[Path], warn=None) -> list[Document]:
     warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
     docs: dict[str, Document] = {}
     for f in files:
-        for doc in READERS[detect_format(f)](f):
+        for doc in read_file(f):
             if doc.doc_id in docs:
                 warn(f"{f}: document {doc.doc_id} is already in the corpus "
                      f"(from {docs[doc.doc_id].source_path}); skipped")

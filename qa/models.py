@@ -37,6 +37,7 @@ class Document:
     title: str | None = None
     authors: tuple[str, ...] = ()  # names as printed, e.g. "Steven R Ytterberg"
     journal: str | None = None  # abbreviation where the source gives one
+    journal_full: str | None = None  # full journal title, where given (MEDLINE JT, RIS JF)
     date: str | None = None  # as printed, e.g. "2006 Jun"
     volume: str | None = None
     issue: str | None = None
@@ -47,6 +48,8 @@ class Document:
     sections: tuple[Section, ...] = ()  # the abstract / body text
     references: tuple[Reference, ...] = ()
     keywords: tuple[str, ...] = ()  # MeSH terms or keywords, where given
+    retracted: bool = False  # the source flags it (PT "Retracted Publication", RetractionIn, a note)
+    pmc: str | None = None
     source_path: str | None = None
 
     @property

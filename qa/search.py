@@ -75,13 +75,17 @@ def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
 
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
-         weight: float = FUSION_WEIGHT) -> Ranked:
+         weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None) -> Ranked:
+    """mask: passages allowed (filters), applied before the top candidates are chosen."""
     terms = analyze(question)
     result = Ranked(query=question, terms=terms)
     ids, weights = query_terms(index, terms)
     if len(ids) == 0:
         return result
     touched, scores = bm25_scores(index, ids, weights)
+    if mask is not None:
+        allowed = mask[touched]
+        touched, scores = touched[allowed], scores[allowed]
     keep = top_by_score(touched, scores, candidates)
     passages, b = touched[keep], scores[keep]
     a = index.a

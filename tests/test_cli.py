@@ -22,7 +22,9 @@ from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_recor
 TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits"]
 HIT_KEYS = ["rank", "score", "bm25", "tfidf", "passage_id", "doc_id", "section", "text", "highlight",
             "citation", "source"]
-SOURCE_KEYS = ["doc_id", "title", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url"]
+# schema 1 keys in contract order, then keys added by later issues ("retracted": issue 4)
+SOURCE_KEYS = ["doc_id", "title", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url",
+               "retracted"]
 CSV_HEADER = ["id", "question", "answer", "rank", "score", "doc_id", "passage_id", "citation", "text"]
 OFF_TOPIC = ["What is the capital of France?", "Which football team won the cup?"]
 DRUG_QUESTION = "Is rituximab used for nonresponding patients?"
