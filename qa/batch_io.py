@@ -181,6 +181,7 @@ def empty_result(qid: str, question: str, error: str | None = None) -> dict:
         "answer": None,
         "confidence": None,
         "hits": [],
+        "corrections": [],
     }
     if error is not None:
         result["error"] = error

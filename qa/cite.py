@@ -117,7 +117,8 @@ def source(doc: Document) -> dict:
 
 # ---------------------------------------------------------------- BibTeX and RIS
 
-_BIBTEX_SPECIAL = str.maketrans({c: "\\" + c for c in "&%$#_{}"})
+_BIBTEX_SPECIAL = str.maketrans({**{c: "\\" + c for c in "&%$#_{}"},
+                                 "~": r"\textasciitilde{}", "\\": r"\textbackslash{}"})
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 
 
@@ -143,6 +144,16 @@ def _abstract(doc: Document) -> str:
     return " ".join(f"{s.label}: {s.text}" if s.label else s.text for s in doc.sections)
 
 
+def _ris_date(doc: Document) -> str | None:
+    """RIS DA is YYYY/MM/DD/ (day may be empty): keeps the month a PY line would lose."""
+    parts = (doc.date or "").split()
+    month = _MONTHS.get(parts[1].lower()[:3]) if len(parts) > 1 else None
+    if not doc.year or not month:
+        return None
+    day = parts[2] if len(parts) > 2 and parts[2].isdigit() else ""
+    return f"{doc.year}/{month:02d}/{day.zfill(2) if day else ''}/"
+
+
 def bibtex_key(doc: Document) -> str:
     from .readers.ids import make_doc_id
 
@@ -155,7 +166,7 @@ def bibtex(doc: Document) -> str:
               ("title", doc.title), ("journal", doc.journal), ("year", doc.year), ("month", _month(doc)),
               ("volume", doc.volume), ("number", doc.issue), ("pages", doc.pages), ("doi", doc.doi),
               ("pmid", doc.pmid), ("url", url(doc)), ("abstract", _abstract(doc) or None),
-              ("keywords", ", ".join(doc.keywords) or None)]
+              ("keywords", "; ".join(doc.keywords) or None)]  # MeSH terms hold commas
     body = ",\n".join(f"  {k} = {{{v if k in ('doi', 'url') else str(v).translate(_BIBTEX_SPECIAL)}}}"
                       for k, v in fields if v)
     return f"@article{{{bibtex_key(doc)},\n{body}\n}}"
@@ -165,7 +176,7 @@ def ris(doc: Document) -> str:
     lines = ["TY  - JOUR"]
     lines += [f"AU  - {inverted_name(a)}" for a in doc.authors]
     first, _, last = (doc.pages or "").partition("-")
-    for tag, value in (("TI", doc.title), ("JO", doc.journal), ("PY", doc.year),
+    for tag, value in (("TI", doc.title), ("JO", doc.journal), ("PY", doc.year), ("DA", _ris_date(doc)),
                        ("VL", doc.volume), ("IS", doc.issue), ("SP", first or None), ("EP", last or None),
                        ("DO", doc.doi), ("AN", doc.pmid), ("UR", url(doc)), ("AB", _abstract(doc) or None)):
         if value:

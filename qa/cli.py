@@ -1,16 +1,23 @@
-"""The command line: `qa ask`, `qa batch`, `qa index`. Exit codes: 0 ok, 1 bad input or data, 2 usage."""
+"""The command line: `qa` / `qa chat`, `qa ask`, `qa batch`, `qa index`.
+
+Exit codes: 0 ok, 1 bad input or data, 2 usage, 130 interrupted."""
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import shutil
+import stat
 import sys
-import textwrap
+import time
 
 from . import __version__
 from .errors import QAError
 
 EXAMPLES = """\
 examples:
+  qa                                  (the chat: ask, follow up, /cite, /show; /help lists commands)
+  qa chat --corpus data/corpus.jsonl
+  echo "Is rituximab an option?" | qa
   qa ask "What treatments are there for refractory polymyositis?"
   qa ask "who wrote the review" --json
   qa ask "Is rituximab used for nonresponding patients?" -k 3
@@ -49,6 +56,17 @@ def parser() -> argparse.ArgumentParser:
                                 "answer comes with its citations.", epilog=EXAMPLES, formatter_class=fmt)
     p.add_argument("--version", action="version", version=f"qa {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="ask questions interactively (what `qa` alone does)",
+                          formatter_class=fmt,
+                          description="An interactive session on the engine of `qa ask`: follow-up questions,\n"
+                          "citations (/cite N bibtex), whole documents (/show N), rankings explained\n"
+                          "(/explain N); /help lists the commands. With standard input not a terminal,\n"
+                          "reads one question a line and prints plain answers.",
+                          epilog='examples:\n  qa chat\n  qa chat --corpus data/corpus.jsonl -k 3\n'
+                                 '  printf "Is rituximab an option?\\nwhat about tacrolimus?\\n" | qa chat')
+    chat.add_argument("-k", type=_k, default=5, help="passages an answer shows (default: 5; /k N changes it)")
+    _corpus_options(chat)
 
     ask = sub.add_parser("ask", help="answer one question", formatter_class=fmt,
                          description="Answer one question from the corpus, with cited passages.",
@@ -95,28 +113,28 @@ def _open(args, rebuild: bool = False):
     return index, built
 
 
-def _print_human(result: dict, out) -> None:
-    from .terminal import Style, clean, use_color
+def terminal_width(stream=None) -> int:
+    """Width to wrap to: the terminal's (capped for reading comfort), else the render default."""
+    from .render import DEFAULT_WIDTH
 
-    st = Style(use_color(out))
-    if not result["hits"]:
-        print("Nothing in the corpus matches this question.", file=out)
-        return
-    width = 100
-    if result["answer"]:
-        print(st.bold("Answer"), file=out)
-        for line in textwrap.wrap(clean(result["answer"]["text"]), width - 2):
-            print("  " + line, file=out)
-        print(file=out)
-    print(st.bold("Passages"), file=out)
-    for hit in result["hits"]:
-        head = f"[{hit['rank']}]"
-        section = f" {hit['section']}:" if hit["section"] else ""
-        body = textwrap.wrap(f"{section} {clean(hit['highlight'] or hit['text'])}".strip(), width - 5)
-        print(f"{st.accent(head)} " + ("\n     ".join(body)), file=out)
-        meta = f"{hit['passage_id']}  score {hit['score']:.3f}"
-        print("     " + st.dim(clean(hit["citation"])), file=out)
-        print("     " + st.dim(meta), file=out)
+    stream = stream or sys.stdout
+    if _isatty(stream):
+        return max(20, min(shutil.get_terminal_size().columns - 1, DEFAULT_WIDTH))
+    return DEFAULT_WIDTH
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_human(result: dict, out) -> None:
+    from .render import render_result
+    from .terminal import Style, use_color
+
+    print(render_result(result, Style(use_color(out)), terminal_width(out), wrap_sources=_isatty(out)), file=out)
 
 
 def cmd_ask(args) -> int:
@@ -125,9 +143,55 @@ def cmd_ask(args) -> int:
     index, _ = _open(args)
     result = Engine(index).ask(args.question, k=args.k)
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        from .render import render_json
+
+        print(render_json(result))
     else:
         _print_human(result, sys.stdout)
+    return 0
+
+
+def _corpus_label(index) -> str:
+    from .ingest import bundled_corpus
+
+    paths = index.manifest.get("corpus") or []
+    if paths == [str(bundled_corpus().resolve())]:
+        return "the bundled seed record"
+    names = [os.path.basename(p.rstrip("/")) or p for p in paths]
+    label = names[0] if names else "corpus"
+    return label + (f" +{len(names) - 1} more" if len(names) > 1 else "")
+
+
+def cmd_chat(args) -> int:
+    import io
+
+    from .engine import Engine
+    from .repl import Chat
+    from .terminal import Style, clean, use_color
+
+    interactive = _isatty(sys.stdin) and _isatty(sys.stdout)
+    started = time.perf_counter()
+    index, built = _open(args)
+    seconds = time.perf_counter() - started
+    stats = index.manifest["stats"]
+    docs = stats["documents"]
+    about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
+             f"({clean(_corpus_label(index))})")
+    engine = Engine(index)
+    if not interactive:  # `echo "question" | qa`: one question a line, plain answers
+        chat = Chat(engine, style=Style(False), width=terminal_width(), k=args.k, about=about,
+                    wrap_sources=_isatty(sys.stdout))
+        stdin = sys.stdin
+        if hasattr(stdin, "buffer"):
+            stdin = io.TextIOWrapper(stdin.buffer, encoding="utf-8", errors="replace")
+        chat.run_lines(stdin)
+        return 0
+    style = Style(use_color(sys.stdout))
+    chat = Chat(engine, style=style, width=terminal_width, k=args.k, about=about,
+                height=lambda: max(shutil.get_terminal_size().lines - 2, 5))
+    banner = (f"qa {__version__} · {about} · index {'built' if built else 'loaded'} in {seconds:.2f} s · "
+              f"/help for commands, Ctrl-D to leave")
+    chat.run(banner=style.dim(banner))
     return 0
 
 
@@ -181,15 +245,17 @@ def cmd_index(args) -> int:
     return 0
 
 
-COMMANDS = {"ask": cmd_ask, "batch": cmd_batch, "index": cmd_index}
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
     if not args.command:
-        p.print_help(sys.stderr)
-        return 2
+        if not _stdin_readable():  # nothing to chat with (no terminal, no pipe): say how to use qa
+            p.print_help(sys.stderr)
+            return 2
+        args = p.parse_args(["chat"])
     try:
         return COMMANDS[args.command](args)
     except QAError as e:
@@ -201,6 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `qa batch | head`: the reader left; not an error of ours
         sys.stderr.close()
         return 0
+
+
+def _stdin_readable() -> bool:
+    """Standard input is a terminal, a pipe or a file: `qa` alone then opens the chat."""
+    try:
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):
+        return False
+    return os.isatty(fd) or stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
 def run() -> None:

@@ -7,6 +7,7 @@ from . import answer, cite, search
 from .index import Index
 from .filters import Filters, extract_inline, passage_mask
 from .models import Document, Hit
+from .spelling import Corrector
 from .sentences import split_sentences
 
 SCHEMA = 1
@@ -14,9 +15,10 @@ DEFAULT_K = 5
 
 
 def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
-                confidence=None, error: str | None = None) -> dict:
+                confidence=None, error: str | None = None, corrections: list | None = None) -> dict:
+    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], added by the chat issue)."""
     out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
-           "confidence": confidence, "hits": [hit_dict(h) for h in hits]}
+           "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or []}
     if error is not None:
         out["error"] = error
     return out
@@ -34,6 +36,16 @@ class Engine:
         self.index = index
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
+        self._corrector = None
+
+    @property
+    def corrector(self) -> Corrector:
+        if self._corrector is None:  # built on first use: most commands never need it
+            idx = self.index
+            words = [idx.t["words"][i] for i in range(len(idx.t["words"]))]
+            self._corrector = Corrector(words, idx.a["words.count"],
+                                        known_terms=lambda t: idx.t["terms"].find(t) >= 0)
+        return self._corrector
 
     def citation(self, passage: int) -> str:
         doc = self.index.document(int(self.index.a["passage.doc"][passage]))
@@ -96,6 +108,7 @@ class Engine:
         combined with `filters`; the rest is what is searched (the JSON `query`).
         """
         text, inline = extract_inline(question)
+        text, corrections = self.corrector.correct(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask)
@@ -104,8 +117,9 @@ class Engine:
         else:
             positions = list(range(min(k, len(ranked.passages))))
         hits, sentences = self.hits(ranked, positions)
+        fixes = [{"from": c.original, "to": c.corrected} for c in corrections]
         if not hits:
-            return result_dict(qid, question, ranked.query, None, [])
+            return result_dict(qid, question, ranked.query, None, [], corrections=fixes)
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
         q_words = answer.question_words(question)
         top = hits[0].score or 1.0
@@ -123,4 +137,4 @@ class Engine:
                     continue  # a title line repeats the question; it answers only "what is the title"
                 score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
                 candidates.append((s, hit.rank, score))
-        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits)
+        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, corrections=fixes)

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import InputError
 from .models import Document
 from . import records
-from .readers import beir, pubmed_page
+from .readers import beir
 
 
 def bundled_corpus() -> Path:
@@ -51,31 +51,53 @@ def fingerprint(files: list[Path]) -> list[list]:
     return out
 
 
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".mdown", ".mkd")
+FORMATS = "PubMed page text, MEDLINE/.nbib, PubMed XML, RIS, BibTeX, BEIR corpus.jsonl, PDF, text or Markdown"
+
+
 def detect_format(path: Path) -> str:
-    """'beir' or 'pubmed-page', from the content (extensions are ambiguous: .txt may be anything)."""
+    """The reader for a file, from its content; extensions only decide plain text vs Markdown.
+
+    Readers are imported here, not at module level: the query path never pays for them.
+    """
+    from .readers import bibtex, medline, pdf, pubmed_page, pubmed_xml, ris
+
     try:
         with open(path, "rb") as f:
             head = f.read(65536)
     except OSError as e:
         raise InputError(str(path), e.strerror or str(e)) from None
+    if pdf.looks_like_pdf(head):
+        return "pdf"
     text = head.decode("utf-8-sig", errors="replace")
     first = next((line for line in text.splitlines() if line.strip()), "")
-    if first.lstrip().startswith("{") and records.looks_like_records(first):
-        return "qa-records"
-    if first.lstrip().startswith("{") and beir.looks_like_beir(first):
-        return "beir"
-    if pubmed_page.looks_like_pubmed_page(text):
-        return "pubmed-page"
-    raise InputError(str(path), "unrecognised format (this version reads PubMed page text and BEIR corpus.jsonl)")
+    if first.lstrip().startswith("{"):
+        if records.looks_like_records(first):
+            return "qa-records"
+        if beir.looks_like_beir(first):
+            return "beir"
+    for name, looks_like in (("pubmed-xml", pubmed_xml.looks_like_pubmed_xml), ("ris", ris.looks_like_ris),
+                             ("medline", medline.looks_like_medline), ("bibtex", bibtex.looks_like_bibtex),
+                             ("pubmed-page", pubmed_page.looks_like_pubmed_page)):
+        if looks_like(text):
+            return name
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return "text"
+    raise InputError(str(path), f"unrecognised format (qa reads {FORMATS})")
 
 
-READERS = {"beir": beir.read_beir, "pubmed-page": pubmed_page.read_pubmed_page,
-           "qa-records": records.read_records}
+def _reader(fmt: str):
+    from .readers import bibtex, medline, pdf, pubmed_page, pubmed_xml, ris, text
+
+    return {"beir": beir.read_beir, "pubmed-page": pubmed_page.read_pubmed_page,
+            "qa-records": records.read_records, "medline": medline.read_medline,
+            "pubmed-xml": pubmed_xml.read_pubmed_xml, "ris": ris.read_ris, "bibtex": bibtex.read_bibtex,
+            "pdf": pdf.read_pdf, "text": text.read_plain}[fmt]
 
 
 def read_file(path: Path) -> list[Document]:
     """All documents of one file, parsed completely (InputError on the first problem)."""
-    return READERS[detect_format(path)](path)
+    return _reader(detect_format(path))(path)
 
 
 def read_documents(files: list[Path], warn=None) -> list[Document]:

@@ -53,7 +53,7 @@ def markers(line: str, style: Style) -> str:
     return _MARKER.sub(lambda m: style.accent(m.group()), line) if style.enabled else line
 
 
-def query_note(result: dict, style: Style) -> str | None:
+def query_note(result: dict, style: Style, width: int = DEFAULT_WIDTH) -> str | None:
     """The line that says what was searched when it is not what was typed.
 
     Spelling corrections (result["corrections"], when present) give a visible note; a follow-up
@@ -64,10 +64,12 @@ def query_note(result: dict, style: Style) -> str | None:
     if corrections:
         fixes = ", ".join(f"{clean(str(c.get('from', '')))} → {clean(str(c.get('to', '')))}"
                           for c in corrections if isinstance(c, dict))
-        return style.accent(f"searched for: {query}") + (f" ({fixes})" if fixes else "")
-    if query and query != clean(result.get("question") or "").strip():
-        return style.dim(f"searched for: {query}")
-    return None
+        text, paint = f"searched for: {query}" + (f" ({fixes})" if fixes else ""), style.accent
+    elif query and query != clean(result.get("question") or "").strip():
+        text, paint = f"searched for: {query}", style.dim
+    else:
+        return None
+    return "\n".join(paint(line) for line in wrap(text, width, "", "  "))
 
 
 def source_groups(hits: Iterable[dict]) -> list[tuple[list[int], str]]:
@@ -95,10 +97,11 @@ def passage_lines(hit: dict, terms: set[str], style: Style, width: int) -> list[
     out = []
     for i, line in enumerate(lines):
         if i == 0:
-            rest = line[len(head):]
-            if section:
-                rest = " " + style.dim(section.rstrip()) + rest[len(section):]
-            out.append(style.accent(head) + emphasize(rest, terms, style))
+            rest = line[len(head) + 1:]
+            label = ""
+            if section and rest.startswith(section):
+                label, rest = style.dim(section.rstrip()) + " ", rest[len(section):]
+            out.append(f"{style.accent(head)} {label}{emphasize(rest, terms, style)}")
         else:
             out.append(emphasize(line, terms, style))
     out = [re.sub(r"…", style.dim("…"), line) if style.enabled else line for line in out]
@@ -116,7 +119,7 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
     citation can be found and copied whole).
     """
     out: list[str] = []
-    line = query_note(result, style) if note else None
+    line = query_note(result, style, width) if note else None
     if line:
         out.append(line)
     hits = [h for h in result["hits"] if h["rank"] >= first and (last is None or h["rank"] <= last)]
@@ -203,9 +206,10 @@ def render_sources(docs: list, style: Style, width: int = DEFAULT_WIDTH, passage
         head += f", {passages} passages"
     out = [style.bold(head)]
     for i, doc in enumerate(docs, 1):
-        label = f"{i}."
-        out += _long_lines(f"{label} {clean(vancouver(doc))}", "", " " * (len(label) + 1), width)
-        out.append(" " * (len(label) + 1) + style.dim(f"id: {clean(doc.doc_id)}"))
+        label, citation = f"{i}.", clean(vancouver(doc))
+        out += _long_lines(f"{label} {citation}", "", " " * (len(label) + 1), width)
+        if clean(doc.doc_id) not in citation:
+            out.append(" " * (len(label) + 1) + style.dim(f"id: {clean(doc.doc_id)}"))
     return "\n".join(out)
 
 

@@ -2,7 +2,8 @@
 
 A question word is corrected only when all of these hold:
 
-- it is alphabetic, five letters or more, not a stop word and not in the corpus vocabulary;
+- it is alphabetic, five letters or more, not a stop word and not in the corpus vocabulary
+  (hyphenated compounds, codes, and words inside a URL, e-mail address or DOI are left alone);
 - it is not on the list of common English words (qa/data/common-english-words.txt), so an
   off-topic question ("world", "capital", "football") is never rewritten;
 - a corpus word of four letters or more, with the same first letter, lies within the allowed
@@ -13,13 +14,16 @@ A question word is corrected only when all of these hold:
 
 The closest corpus word wins; ties go to the more frequent word, then to the alphabetically first.
 
-Speed: the vocabulary is bucketed by (first letter, length) when the Corrector is built; a bucket's
-code-point matrix is made on first use, and the distance to every word of the few buckets within
-reach is computed at once with numpy, row by row, dropping words as soon as they cannot come
-within the limit.
+Speed: building a Corrector is one pass over the vocabulary, grouping the alphabetic words by
+first letter; a letter's sorted word list and per-length code-point matrices are made on its first
+use. A question word is compared with all same-letter words whose length is within reach at once,
+with numpy: a banded dynamic programme, one query letter at a time, that drops a word as soon as it
+can no longer come within the limit. Pure Python and numpy; no new dependency.
 """
 from __future__ import annotations
 
+import bisect
+import operator
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +37,7 @@ from .analyze import _TOKEN, STOP_WORDS, analyze, normalize
 MIN_LENGTH = 5  # shorter question words are never corrected
 MIN_CANDIDATE = 4  # shortest corpus word offered as a correction
 COMMON_WORDS_PATH = Path(__file__).resolve().parent / "data" / "common-english-words.txt"
+_STEMMER = Stemmer.Stemmer("english")  # the algorithm qa.analyze stems with
 
 
 def max_distance(length: int) -> int:
@@ -62,38 +67,68 @@ def distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _within(query: list[int], codes: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `codes` (N words x M code points) within OSA distance `limit` of `query`.
+def _within(query: list[int], codes: np.ndarray, lengths: np.ndarray, limit: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows within optimal-string-alignment distance `limit` of `query`, and their distances.
 
-    The dynamic programme runs one query letter at a time over all rows at once; a row whose
-    whole DP row exceeds the limit is dropped (no later cell can come back under it: a swap
-    reaches back two rows, but only from a cell that a match would have carried forward).
+    codes: one word a row as code points, shifted right by limit + 1 columns and padded with
+    zeros to len(query) + 2 * limit + 1 columns; lengths: the words' lengths, each within `limit`
+    of len(query). The dynamic programme runs one query letter at a time over all rows at once,
+    on the diagonal band |i - j| <= limit only (a cell off it costs more than the limit). A row is
+    dropped once no cell of its last two DP rows, plus the length still to make up, is within the
+    limit (a swap reaches back two rows).
     """
-    n, m = codes.shape
-    rows = np.arange(n)
-    steps = np.arange(m + 1, dtype=np.int16)
-    prev2 = prev = np.broadcast_to(steps, (n, m + 1))
+    k = limit
+    width = 2 * k + 1
+    big = np.int16(1000)
+    offsets = np.arange(-k, k + 1, dtype=np.int16)  # band cell d is DP column j = i + d
+    steps = np.arange(width, dtype=np.int16)
+    rows = np.arange(len(codes))
     c = codes
+    gap = np.abs(offsets - (lengths.astype(np.int16) - len(query))[:, None])  # length still to make up
+    prev = np.broadcast_to(np.where(offsets >= 0, offsets, big), (len(rows), width))
+    prev2 = prev
+    prev_bound = (prev + gap).min(axis=1)
     for i in range(1, len(query) + 1):
         qi = query[i - 1]
-        cur = np.empty((len(rows), m + 1), dtype=np.int16)
-        cur[:, 0] = i
-        x = cur[:, 1:]
-        np.add(prev[:, :-1], c != qi, out=x)  # match or substitution
-        np.minimum(x, prev[:, 1:] + 1, out=x)  # deletion
-        if i > 1 and m > 1:  # swap of two adjacent letters
-            swap = (c[:, :-1] == qi) & (c[:, 1:] == query[i - 2])
-            np.minimum(x[:, 1:], prev2[:, :-2] + 1, out=x[:, 1:], where=swap)
-        cur = np.minimum.accumulate(cur - steps, axis=1) + steps  # insertion
-        alive = cur.min(axis=1) <= limit
+        here = c[:, i:i + width]  # the word's letter j - 1 for each band cell
+        x = prev + (here != qi)  # match or substitution
+        np.minimum(x[:, :-1], prev[:, 1:] + 1, out=x[:, :-1])  # deletion
+        if i > 1:  # swap of two adjacent letters
+            swap = (c[:, i - 1:i - 1 + width] == qi) & (here == query[i - 2])
+            np.minimum(x, prev2 + 1, out=x, where=swap)
+        if i <= k:  # column 0 of the DP is i; columns left of it do not exist
+            x[:, :k - i] = big
+            x[:, k - i] = i
+        cur = np.minimum.accumulate(x - steps, axis=1) + steps  # insertion
+        bound = (cur + gap).min(axis=1)
+        alive = np.minimum(bound, prev_bound) <= k
         if not alive.all():
-            rows, c, prev, cur = rows[alive], c[alive], prev[alive], cur[alive]
+            rows, c, gap, prev, cur, bound = rows[alive], c[alive], gap[alive], prev[alive], cur[alive], bound[alive]
             if not len(rows):
                 break
-        prev2, prev = prev, cur
-    final = prev[:, m] if len(rows) else np.empty(0, dtype=np.int16)
-    keep = final <= limit
+        prev2, prev, prev_bound = prev, cur, bound
+    if not len(rows):
+        return rows, rows
+    final = prev[np.arange(len(rows)), lengths[rows] - len(query) + k]
+    keep = final <= k
     return rows[keep], final[keep]
+
+
+def _letter_sets(codes: np.ndarray) -> np.ndarray:
+    """Each row's set of letters as a 64-bit mask: a-z have a bit each, other letters share 38."""
+    bits = np.where((codes >= 97) & (codes <= 122), codes - 97, 26 + codes % 38).astype(np.uint64)
+    return np.bitwise_or.reduce(np.left_shift(np.uint64(1), bits), axis=1)
+
+
+if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+    def _popcount(masks: np.ndarray) -> np.ndarray:
+        return np.bitwise_count(masks)
+else:
+    _BYTE_BITS = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+
+    def _popcount(masks: np.ndarray) -> np.ndarray:
+        return _BYTE_BITS[masks.view(np.uint8).reshape(len(masks), 8)].sum(axis=1)
 
 
 def _match_case(original: str, word: str) -> str:
@@ -112,18 +147,59 @@ class Correction:
     end: int
 
 
+class _Letter:
+    """The alphabetic vocabulary words of one first letter, sorted, with their counts."""
+
+    __slots__ = ("words", "counts", "lengths", "matrices", "stems")
+
+    def __init__(self, words: list[str], counts: list[int]):
+        if not all(map(operator.le, words, words[1:])):
+            order = sorted(range(len(words)), key=words.__getitem__)
+            words, counts = [words[i] for i in order], [counts[i] for i in order]
+        self.words, self.counts = words, counts
+        self.lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        self.matrices: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # see of_length
+        self.stems: dict[str, bool] = {}
+
+    def of_length(self, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The words of `length` letters: code points (one word a row), letter sets, positions."""
+        got = self.matrices.get(length)
+        if got is None:
+            positions = np.flatnonzero(self.lengths == length)
+            words = [self.words[i] for i in positions.tolist()]
+            codes = np.array(words, dtype=f"<U{length}").view(np.uint32).reshape(len(words), length)
+            got = self.matrices[length] = (codes, _letter_sets(codes), positions)
+        return got
+
+    def has_stem(self, stem: str) -> bool:
+        """Whether a word of this letter stems to `stem`. Snowball keeps a word's first letter and,
+        for stems of four letters or more, all but the stem's last letter (checked on 480,000
+        English and biomedical words), so only the words starting with that prefix are stemmed."""
+        known = self.stems.get(stem)
+        if known is None:
+            prefix = stem[:-1] if len(stem) >= 4 else stem[:1]
+            lo = bisect.bisect_left(self.words, prefix)
+            hi = bisect.bisect_left(self.words, prefix + "\U0010ffff", lo)
+            plain = [w for w in self.words[lo:hi] if w not in STOP_WORDS]
+            known = self.stems[stem] = stem in _STEMMER.stemWords(plain)
+        return known
+
+
 class Corrector:
     """Corrects misspelt question words to corpus words.
 
     vocabulary: the corpus's surface words as qa.analyze.words() yields them (NFKC, case-folded),
-        unique; non-alphabetic words count for "already in the vocabulary" but are never offered.
+        unique; every word counts for "already in the vocabulary", only alphabetic words of four
+        letters or more are offered as corrections.
     counts: how often each word occurs in the corpus; breaks ties between equally close words.
     known_terms: tells whether an analyzer term (a stem) is a corpus term. The engine passes the
-        index's term table (e.g. `frozenset(index.t["terms"]).__contains__`), which also holds the
-        parts of hyphenated compounds; without it the stems of `vocabulary` are computed on the
-        first word that would otherwise be corrected.
+        index's term table (e.g. `frozenset(index.t["terms"]).__contains__`). Without it, the
+        Corrector answers from `vocabulary` itself (as analyze() would over it), looking only at
+        the words that could stem to the term, when a word is about to be corrected.
     common: the words never corrected; defaults to qa/data/common-english-words.txt (loaded on
         first need).
+
+    Building costs one pass over the vocabulary; per-letter tables are made on first use.
     """
 
     def __init__(self, vocabulary: Sequence[str], counts: Sequence[int] | None = None, *,
@@ -137,19 +213,20 @@ class Corrector:
         self._vocabulary = frozenset(self._words)
         self._known_terms = known_terms
         self._common = common
-        self._terms: frozenset[str] | None = None
-        # (first letter, length) -> positions in vocabulary; matrices are made on first use
-        self._positions: dict[tuple[str, int], list[int]] = {}
-        self._buckets: dict[tuple[str, int], tuple[np.ndarray, list[str], list[int]]] = {}
-        positions = self._positions
+        self._positions: dict[str, list[int]] = {}  # first letter -> positions of alphabetic words
+        self._compounds: list[int] = []  # positions of hyphenated and possessive words
+        self._letters: dict[str, _Letter | None] = {}
+        self._compound_terms: frozenset[str] | None = None
+        positions, compounds = self._positions, self._compounds
         for i, w in enumerate(self._words):
-            if len(w) >= MIN_CANDIDATE and w.isalpha():
-                key = (w[0], len(w))
-                bucket = positions.get(key)
+            if w.isalpha():
+                bucket = positions.get(w[0])
                 if bucket is None:
-                    positions[key] = [i]
+                    positions[w[0]] = [i]
                 else:
                     bucket.append(i)
+            elif "-" in w or "'" in w or "\u2019" in w:
+                compounds.append(i)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -195,49 +272,54 @@ class Corrector:
     def _common_words(self) -> Collection[str]:
         return common_words() if self._common is None else self._common
 
+    def _letter(self, letter: str) -> _Letter | None:
+        if letter not in self._letters:
+            positions = self._positions.get(letter)
+            self._letters[letter] = None if not positions else _Letter(
+                [self._words[i] for i in positions], self._counts[positions].tolist())
+        return self._letters[letter]
+
     def _is_known(self, word: str) -> bool:
+        """Whether the analyzer's term for `word` is already a corpus term."""
         terms = analyze(word)
         if not terms:
             return False
+        term = terms[0]
         if self._known_terms is not None:
-            return bool(self._known_terms(terms[0]))
-        if self._terms is None:
-            self._terms = self._vocabulary_terms()
-        return terms[0] in self._terms
-
-    def _vocabulary_terms(self) -> frozenset[str]:
-        """analyze() over the vocabulary: alphabetic words stemmed in one batch, the rest one by one."""
-        plain = [w for w in self._words if w.isalpha() and w not in STOP_WORDS]
-        terms = set(Stemmer.Stemmer("english").stemWords(plain))
-        for w in self._words:
-            if not w.isalpha():
-                terms.update(analyze(w))
-        return frozenset(terms)
-
-    def _bucket(self, first: str, length: int):
-        key = (first, length)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            positions = self._positions.get(key)
-            if not positions:
-                return None
-            words = [self._words[i] for i in positions]
-            codes = np.array(words, dtype=f"<U{length}").view(np.uint32).reshape(len(words), length)
-            bucket = self._buckets[key] = (codes, words, self._counts[positions].tolist())
-        return bucket
+            return bool(self._known_terms(term))
+        letter = self._letter(term[0])
+        if letter is not None and letter.has_stem(term):
+            return True
+        if self._compound_terms is None:  # parts of hyphenated words, possessives
+            self._compound_terms = frozenset(t for i in self._compounds for t in analyze(self._words[i]))
+        return term in self._compound_terms
 
     def _closest(self, word: str) -> str | None:
+        letter = self._letter(word[0])
+        if letter is None:
+            return None
         limit = max_distance(len(word))
-        query = [ord(ch) for ch in word]
+        query = np.array([ord(ch) for ch in word], dtype=np.uint32)
+        mine = _letter_sets(query[None, :])[0]
+        pieces, lengths = [], range(max(MIN_CANDIDATE, len(word) - limit), len(word) + limit + 1)
+        for codes, sets, positions in map(letter.of_length, lengths):
+            # each edit brings in or removes at most one distinct letter on either side
+            near = (_popcount(mine & ~sets) <= limit) & (_popcount(sets & ~mine) <= limit)
+            if near.any():
+                pieces.append((codes[near], positions[near]))
+        if not pieces:
+            return None
+        shift = limit + 1
+        codes = np.zeros((sum(len(p) for _, p in pieces), len(word) + 2 * limit + 1), dtype=np.uint32)
+        row = 0
+        for block, _ in pieces:
+            codes[row:row + len(block), shift:shift + block.shape[1]] = block
+            row += len(block)
+        positions = np.concatenate([p for _, p in pieces])
+        rows, dists = _within(query.tolist(), codes, letter.lengths[positions], limit)
         best = None
-        for length in range(max(MIN_CANDIDATE, len(word) - limit), len(word) + limit + 1):
-            bucket = self._bucket(word[0], length)
-            if bucket is None:
-                continue
-            codes, words, counts = bucket
-            rows, dists = _within(query, codes, limit)
-            for r, d in zip(rows.tolist(), dists.tolist()):
-                key = (d, -counts[r], words[r])
-                if best is None or key < best:
-                    best = key
+        for r, d in zip(positions[rows].tolist(), dists.tolist()):
+            key = (d, -letter.counts[r], letter.words[r])
+            if best is None or key < best:
+                best = key
         return None if best is None else best[2]

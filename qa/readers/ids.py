@@ -10,8 +10,14 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _TRAILING_INITIALS = re.compile(r"\s+[A-Z]{1,3}$")
 
 
+_UNDECOMPOSED = str.maketrans({"Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "ß": "ss", "Ł": "L", "ł": "l",
+                               "Đ": "D", "đ": "d", "Þ": "Th", "þ": "th", "Œ": "OE", "œ": "oe"})
+
+
 def _ascii_lower(text: str) -> str:
     """Lower-case ASCII letters and digits only: ids stay stable across accents and punctuation."""
+    # letters NFKD does not decompose (Ø, Æ, ß, Ł, Đ, Þ) are spelled out first
+    text = text.translate(_UNDECOMPOSED)
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return _NON_ALNUM.sub("", folded.lower())
 

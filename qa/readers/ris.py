@@ -1,0 +1,523 @@
+"""Reader for RIS files: EndNote, Zotero, Mendeley, PubMed-derived exports and `qa.cite.ris`.
+
+A record runs from its `TY  - ` line to its `ER  - ` line. Tags read (each value as given):
+
+    TI, T1              title; a title starting "RETRACTED:" marks the work retracted
+    AU, A1              authors: "Ytterberg, Steven R" -> "Steven R Ytterberg";
+                        "Ytterberg, SR" and "Ytterberg SR" -> "Ytterberg SR" (MEDLINE form)
+    AB, N2              abstract; labels inside ("BACKGROUND: ...") become Document.sections
+    JA, J2, JO          journal (abbreviation), first of them in that order
+    JF, T2              journal_full; when no abbreviation tag is given, journal too
+    PY, Y1, DA          date as PubMed prints it: "2006/06//" -> "2006 Jun", "2006" -> "2006"
+    VL, IS              volume, issue
+    SP, EP              pages "SP-EP" as printed ("167-73" stays "167-73")
+    DO                  doi (a "https://doi.org/" or "doi:" prefix is dropped; else from UR)
+    AN                  PMID, see below
+    KW                  keywords, one a line (a line holding "a; b" gives two)
+    M3                  article types ("Journal Article; Review"); "Retracted Publication" marks
+                        the work retracted
+    N1, M1              notes: "PMID: 123" gives the PMID; a note saying the work is retracted
+                        ("Retracted", "Retraction in: ...", not "Retraction of: ...") marks it
+    C2, UR              PMC id (EndNote writes "C2  - PMC1234567"); UR links to PubMed, PMC or
+                        doi.org fill PMID, PMC id and DOI when no tag gives them
+
+PMIDs: PubMed itself downloads citations as MEDLINE (.nbib), not RIS. RIS built from PubMed
+records - NCBI's Literature Citation Exporter (api.ncbi.nlm.nih.gov/lit/ctxp, format=ris),
+EndNote's and Zotero's PubMed imports, `qa.cite.ris` - carries the PMID as the accession
+number, `AN  - 16901073`, usually with `DB  - PubMed`. So a bare number in AN is read as the
+PMID unless DB names another database (Embase, Scopus and Web of Science accession numbers are
+not PMIDs); "PMID: 16901073" in AN or a note is read whatever the DB says.
+
+rispy maps tags to names; this module adds what rispy does not do (see `_parse_records`):
+line numbers, records left open (rispy drops a record without ER silently), and tag lines
+outside any record.
+
+`read_text`, `abstract_sections`, `person_name`, `date_parts`, `says_retracted` and the other
+un-prefixed helpers are shared with the BibTeX reader.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rispy
+
+from qa.errors import InputError
+from qa.models import Document, Section
+from qa.readers.ids import make_doc_id
+
+# --- shared helpers (also used by qa.readers.bibtex) ----------------------------------------
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also splits on \x0c, \u2028 ...
+_BLANK_LINES = re.compile(r"\n[ \t\u00a0]*\n\s*")
+_SPACES = re.compile(r"\s+")
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+
+
+def read_text(path) -> str:
+    """The file as text: UTF-8 with or without BOM; InputError when unreadable or not UTF-8."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
+        ) from None
+
+
+def month_abbreviation(value: str | int | None) -> str | None:
+    """'6', '06', 'jun', 'June', 'Sept.' -> 'Jun' / 'Sep'; None when it is not a month."""
+    text = str(value if value is not None else "").strip().rstrip(".").lower()
+    if text.isdigit():
+        return MONTHS[int(text) - 1] if 1 <= int(text) <= 12 else None
+    if len(text) >= 3:
+        for abbreviation, name in zip(MONTHS, _MONTH_NAMES):
+            if name.startswith(text):
+                return abbreviation
+    return None
+
+
+def one_line(text: str | None) -> str | None:
+    """Whitespace folded to single spaces; None for nothing."""
+    if text is None:
+        return None
+    text = _SPACES.sub(" ", text).strip()
+    return text or None
+
+
+# Initials written as MEDLINE does, without dots: "SR", "J", "JW".
+_INITIALS = re.compile(r"^[A-Z]{1,3}$")
+
+
+def person_name(family: str, given: str = "", suffix: str = "") -> str:
+    """A name as qa stores it: "Steven R Ytterberg"; dotless initials stay MEDLINE-style.
+
+    ("Ytterberg", "Steven R") -> "Steven R Ytterberg"; ("Ytterberg", "SR") -> "Ytterberg SR"
+    (the form `qa.cite` writes as "Ytterberg, SR" for a MEDLINE-style name); ("World Health
+    Organization", "") -> "World Health Organization".
+    """
+    family, given, suffix = (one_line(part) or "" for part in (family, given, suffix))
+    if given and _INITIALS.match(given):
+        parts = [family, given, suffix]
+    else:
+        parts = [given, family, suffix]
+    return " ".join(p for p in parts if p)
+
+
+# Structured-abstract labels. All-capital labels ("BACKGROUND", "MATERIALS AND METHODS") are
+# taken after a sentence end; mixed-case ones only when the first word is a usual label word,
+# so "Two patterns emerged: ..." stays prose.
+_LABEL_WORDS = frozenset(
+    """
+    aim aims background case clinical conclusion conclusions context data design discussion
+    evidence exposure exposures findings funding hypothesis importance interpretation
+    interventions introduction key keywords level limitations main materials measurements
+    method methods methodology objective objectives observations outcome outcomes participants
+    patients population primary purpose rationale recent relevance result results secondary
+    setting significance study subjects summary trial
+    """.split()
+)
+_KEYWORD_LABELS = frozenset({"keywords", "key words"})
+_LABEL = re.compile(
+    r"(?:^|(?<=[.?!])\s+|(?<=[.?!][)\]\"'”’])\s+)"
+    r"(?P<label>[^\W\d_]+(?:[ /&,-]+[^\W\d_]+){0,5}):\s+"
+)
+
+
+def _is_label(label: str) -> bool:
+    words = re.findall(r"[^\W\d_]+", label)
+    if label.isupper():
+        return sum(len(w) for w in words) >= 4  # not "FDA: ..." after "U.S."
+    # "Materials and methods", "Design, setting, and participants"; not a longer clause
+    return len(words) <= 4 and words[0].lower() in _LABEL_WORDS
+
+
+def abstract_sections(text: str | None) -> tuple[tuple[Section, ...], list[str]]:
+    """Sections of an abstract and the keywords of a "Keywords: a; b" part, if any.
+
+    Paragraphs (split on blank lines) keep their breaks; inside a paragraph whitespace is
+    folded. A label at the start of a paragraph or after a sentence end starts a section;
+    text before the first label is Section(None, ...).
+    """
+    if not text or not text.strip():
+        return (), []
+    parts: list[tuple[str | None, list[str]]] = []
+    for paragraph in _BLANK_LINES.split(text.strip()):
+        paragraph = one_line(paragraph)
+        if not paragraph:
+            continue
+        cuts = [m for m in _LABEL.finditer(paragraph) if _is_label(m.group("label"))]
+        head = paragraph[: cuts[0].start()].strip() if cuts else paragraph
+        if head:
+            if parts:
+                parts[-1][1].append(head)
+            else:
+                parts.append((None, [head]))
+        for i, m in enumerate(cuts):
+            end = cuts[i + 1].start() if i + 1 < len(cuts) else len(paragraph)
+            parts.append((m.group("label"), [paragraph[m.end() : end].strip()]))
+    sections: list[Section] = []
+    keywords: list[str] = []
+    for label, texts in parts:
+        body = "\n\n".join(t for t in texts if t)
+        if label and label.lower() in _KEYWORD_LABELS:
+            keywords.extend(split_keywords(body, ";" if ";" in body else ","))
+        elif body or label:
+            sections.append(Section(label, body))
+    return tuple(sections), keywords
+
+
+def split_keywords(text: str, separator: str = ";") -> list[str]:
+    out = []
+    for word in text.split(separator):
+        word = one_line(word)
+        if word:
+            word = word.rstrip(".").strip()
+        if word:
+            out.append(word)
+    return out
+
+
+_RETRACTED_TITLE = re.compile(r"^\s*[\[(]?\s*retracted(?:\s+(?:article|paper))?\s*[:\])]", re.I)
+# What a note says when the work itself is retracted; anchored at the note's start so that a
+# note merely mentioning some retracted paper does not count.
+_RETRACTED_NOTE = re.compile(
+    r"^(?:retracted\b|retraction(?: notice)? in\b"
+    r"|(?:this|the) (?:[\w-]+ ){0,2}(?:has been|had been|was|is|is being) retracted\b)",
+    re.I,
+)
+_HTML_TAG = re.compile(r"<[^>]+>")
+
+
+def title_says_retracted(title: str | None) -> bool:
+    """Titles such as "RETRACTED: ...", "RETRACTED ARTICLE: ...", "[Retracted] ..."."""
+    return bool(title and _RETRACTED_TITLE.match(title))
+
+
+def says_retracted(note: str | None) -> bool:
+    """A note saying the work is retracted: "Retracted", "Retracted Publication", "This article
+    has been retracted ...", "Retraction in: ..." (PubMed's link from a retracted paper to its
+    notice). "Retraction of: ..." (the notice itself) does not count."""
+    text = one_line(_HTML_TAG.sub(" ", note or "")) or ""
+    return bool(_RETRACTED_NOTE.match(text.lstrip("[(*-•: ")))
+
+
+_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.I)
+_DOI_IN_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def clean_doi(value: str | None) -> str | None:
+    """'https://doi.org/10.1/x', 'doi: 10.1/x', '10.1/x.' -> '10.1/x'; None if not a DOI."""
+    value = one_line(value)
+    if not value:
+        return None
+    value = _DOI_PREFIX.sub("", value).rstrip(".,;")
+    return value if _DOI_SHAPE.match(value) else None
+
+
+_PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})\b")
+_PMC_ID = re.compile(r"\b(PMC\d{3,9})\b")
+_PMID_NOTE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.I)
+
+
+def pmid_from_urls(urls) -> str | None:
+    for url in urls:
+        m = _PUBMED_URL.search(url)
+        if m:
+            return m.group(1)
+    return None
+
+
+def doi_from_urls(urls) -> str | None:
+    for url in urls:
+        m = _DOI_IN_URL.match(url.strip())
+        if m:
+            return clean_doi(m.group(1))
+    return None
+
+
+def pmc_from(texts) -> str | None:
+    for text in texts:
+        m = _PMC_ID.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def pmid_from_notes(texts) -> str | None:
+    for text in texts:
+        m = _PMID_NOTE.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def dedupe(items) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+# --- public API ----------------------------------------------------------------------------
+
+_LOOKS_LIKE = re.compile(r"^TY  - ", re.MULTILINE)
+
+
+def looks_like_ris(text_head: str) -> bool:
+    """True when a line of the head starts a RIS record ("TY  - JOUR")."""
+    return bool(_LOOKS_LIKE.search(text_head.lstrip("\ufeff")))
+
+
+def read_ris(path) -> list[Document]:
+    """Every record of a RIS file (UTF-8, BOM and CRLF accepted) as a Document."""
+    return parse_ris(read_text(path), str(path))
+
+
+def parse_ris(text: str, path: str) -> list[Document]:
+    """Parse the whole text first; InputError names the line and record of the first problem."""
+    records = _parse_records(text, path)
+    return [_document(record, path) for record in records]
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    number: int  # 1-based position in the file
+    line: int  # line of its TY tag
+    lines: list[str] = field(default_factory=list)
+    tags: dict = field(default_factory=dict)  # rispy's reading of the lines
+
+
+def _tag_of(line: str) -> str | None:
+    """The tag of a RIS tag line, by rispy's own rule (so both split lines the same way)."""
+    if line[2:5] == "  -" and line[:2].isupper() and line[:1].isalpha():
+        return line[:2]
+    return None
+
+
+def _parse_records(text: str, path: str) -> list[_Record]:
+    """Split the file into records with line numbers, then let rispy read each one.
+
+    rispy.loads alone is not enough here: it gives no line numbers, and it silently drops a
+    record that has no ER line and any tag lines before the first TY.
+    """
+    lines = _NEWLINE.split(text.lstrip("\ufeff"))
+    if not any(line.strip() for line in lines):
+        raise InputError(path, "empty file: no RIS records")
+    records: list[_Record] = []
+    current: _Record | None = None
+    for number, line in enumerate(lines, 1):
+        tag = _tag_of(line)
+        if current is None:
+            if tag == "TY":
+                current = _Record(len(records) + 1, number, [line])
+            elif tag is not None:
+                raise InputError(
+                    path, f"{tag} line outside any record (no 'TY  - ' line opens it)", number
+                )
+            # Blank lines and export headers between records are ignored.
+            continue
+        if tag == "TY":
+            raise InputError(
+                path,
+                f"record {current.number}{_title_hint(current.lines)} (from line {current.line}) "
+                f"has no 'ER  - ' line before the next record starts",
+                number,
+            )
+        current.lines.append(line)
+        if tag == "ER":
+            records.append(current)
+            current = None
+    if current is not None:
+        raise InputError(
+            path,
+            f"record {current.number}{_title_hint(current.lines)} has no 'ER  - ' line: "
+            f"the file ends at line {len(lines)} (truncated export?)",
+            current.line,
+        )
+    if not records:
+        raise InputError(path, "no RIS records: no line starts with 'TY  - '")
+    for record in records:
+        parsed = rispy.RisParser().parse_lines(iter(record.lines))
+        record.tags = parsed[0] if parsed else {}
+    return records
+
+
+def _title_hint(lines: list[str]) -> str:
+    for line in lines:
+        if _tag_of(line) in ("TI", "T1"):
+            title = one_line(line[6:]) or ""
+            return f' ("{title[:60]}{"..." if len(title) > 60 else ""}")' if title else ""
+    return ""
+
+
+# --- fields --------------------------------------------------------------------------------
+
+
+def _values(tags: dict, key: str) -> list[str]:
+    """All non-empty values of a rispy key, whitespace folded.
+
+    rispy keeps the first value of a repeated single tag and turns continuation lines of list
+    tags (AU, KW, N1, UR) into extra items; blank items are dropped here.
+    """
+    value = tags.get(key)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [v for v in (one_line(str(item)) for item in items) if v]
+
+
+def _first(tags: dict, *keys: str) -> str | None:
+    for key in keys:
+        values = _values(tags, key)
+        if values:
+            return values[0]
+    return None
+
+
+def _ris_author(value: str) -> str:
+    """"Ytterberg, Steven R" -> "Steven R Ytterberg"; "Smith, John, Jr" -> "John Smith Jr";
+    a name without a comma ("Ytterberg SR", "World Health Organization") as given."""
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) == 1:
+        return one_line(value) or ""
+    return person_name(parts[0], parts[1], " ".join(parts[2:]))
+
+
+# RIS dates: "YYYY/MM/DD/other" with empty parts ("2006/06//", "2006///Spring"); also ISO
+# "2006-06-15" and "2006 Jun 15" as PubMed prints them.
+_RIS_DATE = re.compile(
+    r"^(?P<year>\d{4})(?:[/-](?P<month>\d{0,2})(?:[/-](?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
+)
+_PRINTED_DATE = re.compile(
+    r"^(?P<year>\d{4})\s+(?P<month>[A-Za-z]{3,9})\.?(?:\s+(?P<day>\d{1,2}))?$"
+)
+_LEADING_YEAR = re.compile(r"^(\d{4})\b")
+
+
+def date_parts(value: str | None) -> tuple[str, str | None, str | None] | None:
+    """(year, "Jun" or a season, day) of a RIS date; None when it has no year."""
+    value = one_line(value)
+    if not value:
+        return None
+    m = _RIS_DATE.match(value)
+    if m:
+        month = month_abbreviation(m.group("month")) if m.group("month") else None
+        day = m.group("day")
+        day = str(int(day)) if month and day and 1 <= int(day) <= 31 else None
+        other = one_line(m.group("other"))
+        if not month and other and other.isalpha():  # "2011///Spring"
+            month = other
+        return m.group("year"), month, day
+    m = _PRINTED_DATE.match(value)
+    if m and month_abbreviation(m.group("month")):
+        return m.group("year"), month_abbreviation(m.group("month")), m.group("day")
+    m = _LEADING_YEAR.match(value)
+    return (m.group(1), None, None) if m else None
+
+
+def _ris_date(tags: dict) -> str | None:
+    """PY gives the year; DA or Y1 may add month and day when they agree on the year."""
+    keys = ("year", "publication_year", "date")  # PY, Y1, DA
+    found = [p for p in (date_parts(_first(tags, k)) for k in keys) if p]
+    if not found:
+        return None
+    year = found[0][0]
+    same_year = [p for p in found if p[0] == year]
+    best = max(same_year, key=lambda p: (p[1] is not None, p[2] is not None))
+    return " ".join(part for part in best if part)
+
+
+def _pages(tags: dict) -> str | None:
+    start, end = _first(tags, "start_page"), _first(tags, "end_page")
+    if start and end and end != start and "-" not in start:
+        return f"{start}-{end}"
+    return start or end
+
+
+_PUBMED_DB = re.compile(r"pubmed|medline|\bnlm\b|ncbi", re.I)
+_ACCESSION_PMID = re.compile(r"^(?:PMID:?\s*)?(\d{1,9})$", re.I)
+_NOTE_KEYS = ("notes", "note", "accession_number") + tuple(f"custom{n}" for n in range(1, 9))
+
+
+def _pmid(tags: dict, urls: list[str]) -> str | None:
+    accession = _first(tags, "accession_number")
+    database = _first(tags, "name_of_database")
+    if accession:
+        m = _ACCESSION_PMID.match(accession)
+        explicit = accession.upper().startswith("PMID")
+        if m and (explicit or not database or _PUBMED_DB.search(database)):
+            return m.group(1)
+    notes = [v for key in _NOTE_KEYS for v in _values(tags, key)]
+    return pmid_from_notes(notes) or pmid_from_urls(urls)
+
+
+_DOI_LIKE = re.compile(r"^(?:doi:|10\.\d{4,9}/|https?://)", re.I)
+
+
+def _article_types(tags: dict) -> tuple[str, ...]:
+    types = []
+    for value in _values(tags, "type_of_work"):
+        if not _DOI_LIKE.match(value):
+            types.extend(split_keywords(value, ";"))
+    return dedupe(types)
+
+
+def _document(record: _Record, path: str) -> Document:
+    tags = record.tags
+    title = _first(tags, "title", "primary_title")
+    sections, abstract_keywords = abstract_sections(_first(tags, "abstract", "notes_abstract"))
+    if not title and not sections:
+        raise InputError(
+            path,
+            f"record {record.number} has no title (TI/T1) and no abstract (AB/N2)",
+            record.line,
+        )
+    names = _values(tags, "authors") + _values(tags, "first_authors")  # AU, A1
+    authors = dedupe(_ris_author(name) for name in names)
+    abbreviation = _first(tags, "alternate_title2", "alternate_title1", "journal_name")  # JA J2 JO
+    full = _first(tags, "alternate_title3", "secondary_title")  # JF T2
+    date = _ris_date(tags)
+    urls = _values(tags, "urls")
+    doi = clean_doi(_first(tags, "doi")) or doi_from_urls(urls)
+    pmid = _pmid(tags, urls)
+    notes = _values(tags, "notes") + _values(tags, "note")
+    keywords = [k for value in _values(tags, "keywords") for k in split_keywords(value, ";")]
+    keywords += abstract_keywords
+    types = _article_types(tags)
+    retracted = (
+        title_says_retracted(title)
+        or any(says_retracted(n) for n in notes)
+        or says_retracted(" ".join(notes))  # rispy splits a wrapped N1 into several notes
+        or any(t.lower() in ("retracted publication", "retracted") for t in (*types, *keywords))
+    )
+    pmc = pmc_from(_values(tags, "custom2") + notes + urls)
+    return Document(
+        doc_id=make_doc_id(pmid, doi, authors, date[:4] if date else None, title),
+        title=title,
+        authors=authors,
+        journal=abbreviation or full,
+        journal_full=full,
+        date=date,
+        volume=_first(tags, "volume"),
+        issue=_first(tags, "number"),
+        pages=_pages(tags),
+        doi=doi,
+        pmid=pmid,
+        article_types=types,
+        sections=sections,
+        keywords=dedupe(keywords),
+        retracted=bool(retracted),
+        pmc=pmc,
+        source_path=str(path),
+    )

@@ -1,0 +1,488 @@
+"""The chat: every command through Chat.handle, and the prompt loop through prompt_toolkit's pipe input."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import threading
+import time
+
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from qa import index as ix
+from qa.engine import Engine
+from qa.ingest import bundled_corpus, corpus_files, read_documents
+from qa.repl import COMMANDS, Chat, ChatCompleter, open_history, state_dir
+from qa.terminal import Style, use_color
+
+from conftest import BEIR, SEED_CITATION, SEED_DOI
+
+TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits"]
+QUESTION = "Is there reason to be optimistic for rituximab?"
+DRUGS = "Which drugs give reason to be optimistic for nonresponding patients?"
+REFERENCE_5 = "Lancet. 2003 Sep 20;362(9388):971-82 — reference 5 of " + SEED_CITATION
+ESCAPE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def memory_engine(paths: list[str]) -> Engine:
+    """An engine on an index built in memory (nothing written anywhere)."""
+    docs = read_documents(corpus_files(paths))
+    arrays, tables, stats = ix.build(docs, ix.Settings())
+    manifest = {"stats": stats, "settings": ix.Settings().__dict__, "corpus": paths}
+    return Engine(ix.Index.from_memory(arrays, tables, manifest))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return memory_engine([str(bundled_corpus())])
+
+
+@pytest.fixture(scope="module")
+def engine2():
+    return memory_engine([str(bundled_corpus()), str(BEIR)])
+
+
+@pytest.fixture(autouse=True)
+def _home(qa_home):
+    return qa_home
+
+
+@pytest.fixture
+def chat(engine):
+    return Chat(engine)
+
+
+def one_line(text: str) -> str:
+    assert text and "\n" not in text, text
+    return text
+
+
+# ---------------------------------------------------------------- questions
+
+def test_question_is_answered_like_ask(chat):
+    out = chat.handle(QUESTION)
+    assert out.startswith("Answer\n")
+    assert "rituximab for nonresponding patients. [1]" in out
+    assert "\nPassages\n[1] " in out and "\nSources\n[1] Ytterberg SR. Treatment" in out
+    assert SEED_CITATION in " ".join(line.strip() for line in out.splitlines())
+    assert not ESCAPE.search(out.replace("\n", ""))
+    assert chat.last["question"] == chat.last["query"] == QUESTION
+
+
+def test_output_fits_the_width(engine2):
+    chat = Chat(engine2, width=60)
+    out = chat.handle("Should folic acid supplementation continue in rheumatoid arthritis patients on methotrexate?")
+    assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_styled_output_emphasises_query_terms_and_markers(engine):
+    chat = Chat(engine, style=Style(True))
+    out = chat.handle(QUESTION)
+    assert "\x1b[1mrituximab\x1b[0m" in out and "\x1b[1moptimistic\x1b[0m" in out
+    assert "\x1b[36m[1]\x1b[0m" in out
+
+
+def test_follow_up_shows_the_effective_query_dimmed(engine):
+    chat = Chat(engine, style=Style(True))
+    chat.handle(QUESTION)
+    out = chat.handle("what about tacrolimus?")
+    first = out.splitlines()[0]
+    assert first == "\x1b[2msearched for: what about tacrolimus? (reason optimistic rituximab)\x1b[0m"
+    assert chat.last["question"] == "what about tacrolimus?"
+    assert chat.last["query"] == "what about tacrolimus? (reason optimistic rituximab)"
+    assert "tacrolimus" in out
+
+
+def test_follow_up_plain(chat):
+    chat.handle(DRUGS)
+    out = chat.handle("and the dose?")
+    assert out.splitlines()[0].startswith("searched for: and the dose? (reason optimistic nonresponding patients)")
+    assert "high dose prednisone" in out
+
+
+def test_new_forgets_the_context(chat):
+    chat.handle(QUESTION)
+    assert "New topic" in one_line(chat.handle("/new"))
+    out = chat.handle("what about tacrolimus?")
+    assert "searched for" not in out
+    assert chat.last["query"] == "what about tacrolimus?"
+
+
+def test_a_question_that_matches_nothing_keeps_the_context(chat):
+    chat.handle(QUESTION)
+    out = chat.handle("What is the capital of France and Germany and Italy?")
+    assert "searched for: What is the capital" in out  # no known term: read as a follow-up
+    chat.handle("/new")
+    assert "Nothing in the corpus matches" in chat.handle("What is the capital of France?")
+    assert chat.previous_query is None
+
+
+def test_spelling_corrections_are_noted(engine):
+    class Correcting:  # the engine's spelling correction (built elsewhere) reports like this
+        index = engine.index
+
+        def ask(self, question, k=5):
+            result = engine.ask(question.replace("rituxmab", "rituximab"), k=k)
+            result["corrections"] = [{"from": "rituxmab", "to": "rituximab"}]
+            return result
+
+    out = Chat(Correcting()).handle("Is there reason to be optimistic for rituxmab?")
+    assert out.splitlines()[0] == ("searched for: Is there reason to be optimistic for rituximab? "
+                                   "(rituxmab → rituximab)")
+
+
+def test_no_corrections_no_note(chat):
+    out = chat.handle(QUESTION)
+    assert not chat.last.get("corrections") and "searched for" not in out
+
+
+# ---------------------------------------------------------------- commands
+
+def test_help_lists_every_command(chat):
+    out = chat.handle("/help")
+    for name in COMMANDS:
+        assert name in out
+    assert "Ctrl-R" in out and "Tab" in out
+
+
+def test_sources_lists_the_documents(engine2):
+    out = Chat(engine2).handle("/sources")
+    assert out.startswith("9 documents, ")
+    assert SEED_CITATION in out.replace("\n   ", " ") or "Ytterberg SR" in out
+    assert "PMID: 10135926" in out
+
+
+def test_cite_vancouver_is_the_hits_citation(chat):
+    chat.handle(QUESTION)
+    assert chat.handle("/cite 1") == chat.handle("/cite 1 vancouver") == SEED_CITATION
+
+
+def test_cite_bibtex_and_ris(chat):
+    chat.handle(QUESTION)
+    bib = chat.handle("/cite 1 bibtex")
+    assert bib.startswith("@article{")
+    assert "title = {Treatment of refractory polymyositis and dermatomyositis}" in bib
+    assert f"doi = {{{SEED_DOI}}}" in bib
+    ris = chat.handle("/cite 1 RIS")
+    assert ris.startswith("TY  - JOUR") and "AU  - Ytterberg, Steven R" in ris and ris.endswith("ER  - ")
+
+
+def test_cite_of_a_reference_hit_cites_the_reference(chat):
+    chat.handle("Lancet 2003")
+    assert chat.handle("/cite 1") == REFERENCE_5
+    bib = chat.handle("/cite 1 bibtex")
+    assert bib.startswith("@article{")
+    assert "journal = {Lancet}" in bib and "volume = {362}" in bib and "pages = {971-82}" in bib
+    assert "Ytterberg" not in bib
+
+
+def test_cite_unknown_format(chat):
+    chat.handle(QUESTION)
+    assert "vancouver, bibtex, ris" in one_line(chat.handle("/cite 1 apa"))
+
+
+@pytest.mark.parametrize("line", ["/cite", "/cite 0", "/cite 9", "/cite x", "/show 7", "/explain -1",
+                                  "/show", "/explain two"])
+def test_bad_passage_number_is_one_line(chat, line):
+    chat.handle(QUESTION)
+    out = one_line(chat.handle(line))
+    assert "1–1" in out or "passage" in out.lower()
+
+
+@pytest.mark.parametrize("line", ["/cite 1", "/show 1", "/explain 1", "/more"])
+def test_commands_before_any_question_say_so(chat, line):
+    assert "question" in one_line(chat.handle(line)).lower()
+
+
+def test_show_prints_the_whole_document(chat):
+    chat.handle(QUESTION)
+    out = chat.handle("/show 1")
+    assert out.startswith("Treatment of refractory polymyositis and dermatomyositis\nSteven R Ytterberg\n")
+    assert "Curr Rheumatol Rep. 2006 Jun;8(3):167-73" in out and SEED_DOI in out
+    assert "Polymyositis (PM) and dermatomyositis (DM) are autoimmune" in out
+    assert "References (5)" in out and "5. Lancet. 2003 Sep 20;362(9388):971-82" in out
+
+
+def test_long_text_is_paged_with_more(engine):
+    chat = Chat(engine, height=10)
+    chat.handle(QUESTION)
+    first = chat.handle("/show 1")
+    assert len(first.splitlines()) == 10
+    assert first.splitlines()[-1].endswith("more lines: /more")
+    pages = [first]
+    while chat.pending:
+        pages.append(chat.handle("/more"))
+    whole = "\n".join(p for p in pages)
+    assert "5. Lancet. 2003" in whole and len(pages) > 2
+    assert chat.handle("/more").startswith("No more passages")
+
+
+def test_more_shows_the_next_passages(chat):
+    chat.handle("/k 1")
+    first = chat.handle(DRUGS)
+    assert "[1]" in first and "\n[2]" not in first
+    assert first.splitlines()[-1].startswith("/more")
+    second = chat.handle("/more")
+    assert second.startswith("Passages\n[2] ") and "Answer" not in second
+    assert len(chat.last["hits"]) == 2
+    assert "No more passages" in one_line(chat.handle("/more"))
+
+
+def test_passages_that_do_not_fit_wait_for_more(engine2):
+    chat = Chat(engine2, width=80, height=24)
+    out = chat.handle("Should folic acid supplementation continue in rheumatoid arthritis patients on methotrexate?")
+    shown = re.findall(r"^\[(\d+)\]", out.split("Sources")[0], re.M)
+    cited = chat.last["answer"]["citations"]
+    assert max(cited) <= len(shown) < 5  # trimmed, but the passages the answer cites are there
+    assert "/more" in out.splitlines()[-1]
+    more = chat.handle("/more")
+    assert re.findall(r"^\[(\d+)\]", more.split("Sources")[0], re.M)[0] == str(len(shown) + 1)
+
+
+def test_k_sets_the_number_of_passages(engine2):
+    chat = Chat(engine2)
+    assert "k = 2" in one_line(chat.handle("/k 2"))
+    chat.handle("Is amoxapine an atypical antipsychotic judged by 5-HT2 and D2 occupancy on PET?")
+    assert len(chat.last["hits"]) == 2
+    assert "k = 2" in one_line(chat.handle("/k"))
+
+
+@pytest.mark.parametrize("value", ["0", "x", "101", "-3"])
+def test_bad_k_is_one_line(chat, value):
+    assert "1 to 100" in one_line(chat.handle(f"/k {value}"))
+    assert chat.k == 5
+
+
+def test_explain_names_the_query_terms(chat):
+    chat.handle(QUESTION)
+    out = chat.handle("/explain 1")
+    assert out.startswith(f"Why [1] {SEED_DOI}#3 ranks #1")
+    for word in ("rituximab", "optimistic", "reason"):
+        assert word in out
+    for part in ("BM25", "TF-IDF cosine", "fused score", "fusion weight 0.5", "rank"):
+        assert part in out
+    info = chat.engine.explain(QUESTION, f"{SEED_DOI}#3")
+    assert f"{info['score']:.3f}" in out and f"{info['tfidf']:.3f}" in out
+
+
+def test_explain_of_a_follow_up_uses_the_searched_query(chat):
+    chat.handle(QUESTION)
+    chat.handle("what about tacrolimus?")
+    assert "tacrolimus" in chat.handle("/explain 1")
+
+
+def test_json_toggle_prints_parseable_json(chat):
+    assert "on" in one_line(chat.handle("/json"))
+    result = json.loads(chat.handle(QUESTION))
+    assert list(result)[:7] == TOP_KEYS
+    assert result["schema"] == 1 and result["question"] == QUESTION
+    assert result["hits"][0]["citation"] == SEED_CITATION
+    follow = json.loads(chat.handle("what about tacrolimus?"))
+    assert follow["question"] == "what about tacrolimus?" and follow["query"].startswith("what about tacrolimus? (")
+    assert "off" in one_line(chat.handle("/json"))
+    assert chat.handle(QUESTION).startswith("Answer")
+
+
+def test_save_writes_markdown_with_citations(chat, tmp_path):
+    chat.handle(QUESTION)
+    chat.handle("what about tacrolimus?")
+    chat.handle("Lancet 2003")
+    path = tmp_path / "talk.md"
+    assert str(path) in one_line(chat.handle(f"/save {path}"))
+    md = path.read_text(encoding="utf-8")
+    assert md.startswith("# ")
+    assert f"## 1. {QUESTION}" in md and "## 2. what about tacrolimus?" in md
+    assert "*Searched for:* what about tacrolimus? (reason optimistic rituximab)" in md
+    assert "**Answer.**" in md and "[1]" in md
+    assert f"- [1] {SEED_CITATION}" in md
+    assert "- [1] " + REFERENCE_5 in md
+
+
+def test_save_problems_are_one_line(chat, tmp_path):
+    assert "ask a question" in one_line(chat.handle(f"/save {tmp_path / 'x.md'}"))
+    chat.handle(QUESTION)
+    assert "FILE" in one_line(chat.handle("/save"))
+    assert one_line(chat.handle(f"/save {tmp_path / 'no' / 'such' / 'dir.md'}")).startswith("Cannot write")
+
+
+def test_quit_and_exit(chat):
+    assert chat.handle("/quit") == "" and chat.done
+    other = Chat(chat.engine)
+    other.handle("/exit")
+    assert other.done
+
+
+def test_unknown_command_is_a_one_line_hint(chat):
+    assert "/help" in one_line(chat.handle("/frobnicate"))
+    assert "Did you mean /cite?" in one_line(chat.handle("/cit 1"))
+
+
+def test_empty_line_says_nothing(chat):
+    assert chat.handle("") == chat.handle("   ") == ""
+
+
+# ---------------------------------------------------------------- no raw control characters
+
+def test_control_characters_in_a_question_do_not_come_out(engine):
+    for style in (Style(False), Style(True)):
+        chat = Chat(engine, style=style)
+        out = chat.handle("Is there reason\x1b[31m to be optimistic\x07 for rituximab\x9b2J?")
+        assert "\x1b[31m" not in out and "\x07" not in out and "\x9b" not in out
+        assert "Answer" in out
+        assert chat.handle("/frob\x1b]0;owned\x07") .count("\x1b") == 0
+        chat.handle("/json")
+        text = chat.handle("rituximab \x1b[2J\x9b optimistic")
+        assert not ESCAPE.search(text.replace("\n", ""))
+        assert json.loads(text)["question"] == "rituximab  [2J  optimistic"
+
+
+def test_control_characters_in_the_corpus_do_not_come_out(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    record = {"_id": "1", "title": "Evil \x1b[31mtitle\x1b[0m about rituximab",
+              "text": "Rituximab helps\x07 in myositis\x9b. Another sentence about rituximab dosing."}
+    corpus.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    chat = Chat(memory_engine([str(corpus)]), style=Style(True))
+    outputs = [chat.handle("does rituximab help in myositis?"), chat.handle("/show 1"), chat.handle("/sources"),
+               chat.handle("/cite 1 bibtex"), chat.handle("/explain 1")]
+    for out in outputs:
+        assert "\x07" not in out and "\x9b" not in out and "\x1b[31m" not in out
+
+
+# ---------------------------------------------------------------- non-terminals and NO_COLOR
+
+def test_use_color_needs_a_terminal_and_no_NO_COLOR(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert use_color(Tty()) and not use_color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(Tty())
+
+
+def test_piped_chat_prints_plain_answers(cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        f"{QUESTION}\nwhat about tacrolimus?\n/cite 1 ris\n/quit\nnever asked\n".encode())))
+    r = cli("chat")
+    assert r.code == 0
+    assert "\x1b" not in r.out and "qa>" not in r.out
+    assert "rituximab for nonresponding patients. [1]" in r.out
+    assert "searched for: what about tacrolimus? (" in r.out
+    assert "TY  - JOUR" in r.out and "never asked" not in r.out
+
+
+def test_no_color_chat_run_has_no_escape_codes_in_answers(engine, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stdout = Tty()
+    chat = Chat(engine, style=Style(use_color(stdout)))
+    run_chat(chat, [QUESTION + "\r", "/cite 1\r", "\x04"], stdout)
+    assert "Answer" in stdout.getvalue() and "\x1b" not in stdout.getvalue()
+
+
+# ---------------------------------------------------------------- the prompt loop (pipe input)
+
+def run_chat(chat: Chat, keys: list[str], stdout=None, pause: float = 0.15, limit: float = 30.0) -> str:
+    """Chat.run on a pipe input fed key by key (pauses let completion and suggestion, which run
+    in the background, finish), with a DummyOutput; returns what the chat printed."""
+    stdout = stdout if stdout is not None else io.StringIO()
+    finished = threading.Event()
+    with create_pipe_input() as pipe:
+        def feed():
+            for key in keys:
+                time.sleep(pause)
+                pipe.send_text(key)
+            if not finished.wait(limit):  # never hang the test run: abandon the line and leave
+                while not finished.is_set():
+                    pipe.send_text("\x03\x04")
+                    time.sleep(0.5)
+
+        thread = threading.Thread(target=feed, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        try:
+            chat.run(input=pipe, output=DummyOutput(), stdout=stdout, banner="qa banner")
+        finally:
+            finished.set()
+        assert time.monotonic() - started < limit, "the chat did not end"
+    return stdout.getvalue()
+
+
+def test_run_answers_cites_and_leaves_on_ctrl_d(chat, qa_home):
+    out = run_chat(chat, [QUESTION + "\r", "/cite 1 bibtex\r", "\x04"])
+    assert out.startswith("qa banner\n")
+    assert "Ytterberg SR" in out and "@article{" in out
+    history = (qa_home / "history").read_text(encoding="utf-8")
+    assert "+" + QUESTION in history and "+/cite 1 bibtex" in history
+    assert state_dir() == qa_home
+
+
+def test_run_ctrl_c_abandons_the_line(chat, qa_home):
+    run_chat(chat, ["abandoned words", "\x03", "/quit\r"])
+    assert chat.transcript == [] and chat.done
+    assert "abandoned" not in (qa_home / "history").read_text(encoding="utf-8")
+
+
+def test_run_tab_completes_a_command_and_a_corpus_word(chat):
+    out = run_chat(chat, ["Is there reason to be optimistic for ritux", "\t", "?\r", "/ci", "\t", " 1 bib", "\t",
+                          "\r", "\x04"])
+    assert chat.transcript[0]["question"] == QUESTION
+    assert "@article{" in out
+
+
+def test_run_suggests_from_history_and_ctrl_r_searches_it(engine, qa_home):
+    run_chat(Chat(engine), [QUESTION + "\r", "\x04"])
+    later = Chat(engine)  # a new session: the history comes from the file
+    run_chat(later, ["Is there", "\x1b[C", "\r", "\x12", "optimis", "\r", "/quit\r"])
+    assert [r["question"] for r in later.transcript] == [QUESTION, QUESTION]
+
+
+def test_history_in_memory_when_the_state_directory_is_not_writable(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("QA_HOME", str(blocker / "home"))
+    history = open_history()
+    assert type(history).__name__ == "InMemoryHistory"
+    assert "history" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- completion
+
+def completions(engine, text: str) -> list[str]:
+    completer = ChatCompleter(engine.index)
+    return [c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))]
+
+
+def test_completes_commands(engine):
+    assert completions(engine, "/ci") == ["/cite"]
+    assert set(completions(engine, "/")) >= set(COMMANDS)
+    assert completions(engine, "/cite 1 bi") == ["bibtex"]
+    assert completions(engine, "/cite 1 ") == ["vancouver", "bibtex", "ris"]
+
+
+def test_completes_corpus_words(engine):
+    assert completions(engine, "Is ritux") == ["rituximab"]
+    assert completions(engine, "what about tacro") == ["tacrolimus"]
+    assert "polymyositis" in completions(engine, "polymy")
+    assert completions(engine, "Ritux") == ["Rituximab"]
+    assert completions(engine, "zzz") == [] and completions(engine, "rituximab ") == []
+
+
+def test_completion_start_position_replaces_the_word(engine):
+    completer = ChatCompleter(engine.index)
+    (c,) = completer.get_completions(Document("for ritux"), CompleteEvent())
+    assert c.start_position == -len("ritux")
+
+
+def test_completion_prefers_frequent_words(engine2):
+    found = completions(engine2, "meth")
+    assert "methotrexate" in found and found[0] == "methotrexate"
