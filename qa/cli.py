@@ -10,7 +10,7 @@ import stat
 import sys
 import time
 
-from . import __version__
+from . import __version__, cli_library
 from .errors import QAError
 
 EXAMPLES = """\
@@ -31,10 +31,16 @@ $QA_HOME (default: the user's cache directory) and rebuilt when a corpus file ch
 """
 
 
-def _corpus_options(p: argparse.ArgumentParser, bm25: bool = True) -> None:
-    p.add_argument("--corpus", action="append", metavar="PATH",
-                   help="file or directory to search (repeatable; default: the bundled corpus)")
+def _corpus_options(p: argparse.ArgumentParser, bm25: bool = True, corpus: bool = True,
+                    filters: bool = False) -> None:
+    if corpus:
+        p.add_argument("--corpus", action="append", metavar="PATH",
+                       help="file or directory to search (repeatable; default: the bundled corpus "
+                       "plus your library)")
+        cli_library.add_library_option(p)
     p.add_argument("--index", metavar="DIR", help="keep the index in DIR instead of the cache")
+    if filters:
+        cli_library.add_filter_options(p)
     if bm25:
         p.add_argument("--bm25", choices=("lucene", "okapi"), default="lucene",
                        help="BM25 variant, an index-time setting (default: lucene)")
@@ -66,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
                           epilog='examples:\n  qa chat\n  qa chat --corpus data/corpus.jsonl -k 3\n'
                                  '  printf "Is rituximab an option?\\nwhat about tacrolimus?\\n" | qa chat')
     chat.add_argument("-k", type=_k, default=5, help="passages an answer shows (default: 5; /k N changes it)")
-    _corpus_options(chat)
+    _corpus_options(chat, filters=True)
 
     ask = sub.add_parser("ask", help="answer one question", formatter_class=fmt,
                          description="Answer one question from the corpus, with cited passages.",
@@ -75,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("-k", type=_k, default=5, help="number of passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the JSON result (schema 1)")
-    _corpus_options(ask)
+    _corpus_options(ask, filters=True)
 
     batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
                            description="Answer many questions. INPUT: plain text (one question a line), "
@@ -88,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
     batch.add_argument("-k", type=_k, default=5,
                        help="passages per question (documents for --format trec; default: 5)")
-    _corpus_options(batch)
+    _corpus_options(batch, filters=True)
 
     index = sub.add_parser("index", help="build or refresh the index and print statistics",
                            formatter_class=fmt, description="Build the index now (queries build it "
@@ -96,16 +102,16 @@ def parser() -> argparse.ArgumentParser:
                            epilog="example:\n  qa index --corpus data/corpus.jsonl --bm25 okapi")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
     _corpus_options(index)
+    cli_library.add_parsers(sub, fmt, _corpus_options)
     return p
 
 
 def _open(args, rebuild: bool = False):
     from .cache import open_index
     from .index import Settings
-    from .ingest import bundled_corpus
     from .terminal import Progress
 
-    corpus = args.corpus or [str(bundled_corpus())]
+    corpus = cli_library.corpus_paths(args)
     bar = Progress(1, "indexing")
     index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
                               progress=bar.update)
@@ -141,7 +147,7 @@ def cmd_ask(args) -> int:
     from .engine import Engine
 
     index, _ = _open(args)
-    result = Engine(index).ask(args.question, k=args.k)
+    result = Engine(index).ask(args.question, k=args.k, filters=cli_library.filters_from(args))
     if args.json:
         from .render import render_json
 
@@ -178,9 +184,10 @@ def cmd_chat(args) -> int:
     about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
              f"({clean(_corpus_label(index))})")
     engine = Engine(index)
+    filters = cli_library.filters_from(args)
     if not interactive:  # `echo "question" | qa`: one question a line, plain answers
         chat = Chat(engine, style=Style(False), width=terminal_width(), k=args.k, about=about,
-                    wrap_sources=_isatty(sys.stdout))
+                    wrap_sources=_isatty(sys.stdout), filters=filters)
         stdin = sys.stdin
         if hasattr(stdin, "buffer"):
             stdin = io.TextIOWrapper(stdin.buffer, encoding="utf-8", errors="replace")
@@ -188,7 +195,7 @@ def cmd_chat(args) -> int:
         return 0
     style = Style(use_color(sys.stdout))
     chat = Chat(engine, style=style, width=terminal_width, k=args.k, about=about,
-                height=lambda: max(shutil.get_terminal_size().lines - 2, 5))
+                height=lambda: max(shutil.get_terminal_size().lines - 2, 5), filters=filters)
     banner = (f"qa {__version__} · {about} · index {'built' if built else 'loaded'} in {seconds:.2f} s · "
               f"/help for commands, Ctrl-D to leave")
     chat.run(banner=style.dim(banner))
@@ -201,6 +208,7 @@ def cmd_batch(args) -> int:
     from .terminal import Progress
 
     questions = read_questions(args.input)
+    filters = cli_library.filters_from(args)
     index, _ = _open(args)
     engine = Engine(index)
     failed = 0
@@ -216,7 +224,8 @@ def cmd_batch(args) -> int:
                 result = empty_result(q.id, q.question, error=q.error)
             else:
                 try:
-                    result = engine.ask(q.question, k=args.k, qid=q.id, per_document=args.format == "trec")
+                    result = engine.ask(q.question, k=args.k, qid=q.id, per_document=args.format == "trec",
+                                        filters=filters)
                 except Exception as e:  # one bad question must not stop the batch
                     result = empty_result(q.id, q.question, error=f"{type(e).__name__}: {e}")
             if "error" in result:
@@ -245,7 +254,8 @@ def cmd_index(args) -> int:
     return 0
 
 
-COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index}
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index,
+            **{name: (lambda args, f=f: f(args, _open)) for name, f in cli_library.COMMANDS.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:

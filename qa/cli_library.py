@@ -173,13 +173,11 @@ def add_parsers(sub, fmt, corpus_options) -> None:
     sources = sub.add_parser("sources", help="list the documents of the corpus", formatter_class=fmt,
                              epilog="examples:\n  qa sources\n  qa sources --json | jq '.[].title'")
     sources.add_argument("--json", action="store_true", help="JSON list of source objects plus passages")
-    add_library_option(sources)
     corpus_options(sources)
 
     show = sub.add_parser("show", help="print a whole document", formatter_class=fmt,
                           epilog="example:\n  qa show 10.1007/s11926-996-0021-7")
     show.add_argument("id", metavar="ID")
-    add_library_option(show)
     corpus_options(show)
 
     cite = sub.add_parser("cite", help="print a citation of a document", formatter_class=fmt,
@@ -187,7 +185,6 @@ def add_parsers(sub, fmt, corpus_options) -> None:
                                  "  qa cite 16901073 --format bibtex >> refs.bib")
     cite.add_argument("id", metavar="ID")
     cite.add_argument("--format", choices=("vancouver", "bibtex", "ris"), default="vancouver")
-    add_library_option(cite)
     corpus_options(cite)
 
     rm = sub.add_parser("remove", help="take documents out of your library", formatter_class=fmt,

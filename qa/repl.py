@@ -82,8 +82,9 @@ class Chat:
 
     def __init__(self, engine, *, style: Style | None = None, width: int | Callable[[], int] = DEFAULT_WIDTH,
                  height: int | None | Callable[[], int | None] = None, k: int = DEFAULT_K,
-                 about: str = "", wrap_sources: bool = True):
+                 about: str = "", wrap_sources: bool = True, filters=None):
         self.engine = engine
+        self.filters = filters  # from the command line; inline filters in a question add to them
         self.style = style or Style(False)
         self._width = width if callable(width) else (lambda: width)
         self._height = height if callable(height) else (lambda: height)
@@ -139,7 +140,7 @@ class Chat:
     def ask(self, question: str) -> str:
         self.pending = []
         query = effective_query(question, self.previous_query, self.known)
-        result = self.engine.ask(query, k=self.k)
+        result = self.engine.ask(query, k=self.k, filters=self.filters)
         result["question"] = question  # what was typed; "query" says what was searched
         self.last, self.searched, self.shown, self.requested = result, query, 0, self.k
         self.transcript.append(result)
@@ -260,7 +261,7 @@ class Chat:
         if self.shown < len(hits) and not self.json:
             return self.show_hits(self.shown + 1)
         self.requested = min(len(hits) + self.k, MAX_K)
-        more = self.engine.ask(self.searched, k=self.requested)["hits"] if len(hits) < MAX_K else hits
+        more = self.engine.ask(self.searched, k=self.requested, filters=self.filters)["hits"] if len(hits) < MAX_K else hits
         if len(more) <= len(hits):
             return "No more passages match this question."
         self.last["hits"] = more
