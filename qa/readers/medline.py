@@ -34,6 +34,7 @@ from pathlib import Path
 
 from qa.errors import InputError
 from qa.models import Document, Section
+from qa.readers.common import read_utf8
 from qa.readers.ids import make_doc_id
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also splits on \x0c, \u2028 ...
@@ -116,17 +117,7 @@ def looks_like_medline(text_head: str) -> bool:
 
 def read_medline(path) -> list[Document]:
     """Read a MEDLINE/.nbib file (UTF-8, BOM and CRLF accepted); InputError on any bad record."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
-        ) from None
+    text = read_utf8(path)
     return parse_medline(text, str(path))
 
 

@@ -47,6 +47,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import InputError
+from .common import read_bytes
 from ..models import Document, Section
 from .ids import make_doc_id
 from .text import (
@@ -420,14 +421,7 @@ def _sections(lines: list[str], words: Counter) -> tuple[tuple[Section, ...], li
 
 
 def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(path, e.strerror or str(e)) from None
-    if len(data) > MAX_BYTES:
-        raise InputError(path, f"PDF larger than {MAX_BYTES // (1024 * 1024)} MB; not read")
-    return data
+    return read_bytes(path, MAX_BYTES, "PDF")
 
 
 def read_pdf(path) -> list[Document]:

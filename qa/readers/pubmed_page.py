@@ -30,6 +30,7 @@ from pathlib import Path
 
 from qa.errors import InputError
 from qa.models import Document, Reference, Section
+from qa.readers.common import KEYWORD_LABELS, LABEL_WORDS, read_utf8
 from qa.readers.ids import make_doc_id
 
 # --- line level -------------------------------------------------------------------------
@@ -142,19 +143,7 @@ _ET_AL = re.compile(r"^et al\.?$", re.IGNORECASE)
 # --- abstract ---------------------------------------------------------------------------
 
 _LABEL = re.compile(r"^(?P<label>[^\W\d_]+(?:[ /&,-]+[^\W\d_]+){0,5}):\s+(?P<body>\S.*)$")
-# First words of structured-abstract labels; a mixed-case label must start with one, so a
-# sentence such as "Two patterns emerged: ..." is not taken for a label.
-_LABEL_WORDS = frozenset(
-    """
-    aim aims background case clinical conclusion conclusions context data design discussion
-    evidence exposure exposures findings funding hypothesis importance interpretation
-    interventions introduction key keywords level limitations main materials measurements
-    method methods methodology objective objectives observations outcome outcomes participants
-    patients population primary purpose rationale recent relevance result results secondary
-    setting significance study subjects summary trial
-    """.split()
-)
-_KEYWORD_LABELS = frozenset({"keywords", "key words"})
+_LABEL_WORDS, _KEYWORD_LABELS = LABEL_WORDS, KEYWORD_LABELS
 
 
 # --- format sniffing: page chrome, or a citation line near an Abstract heading ---------
@@ -213,17 +202,7 @@ def looks_like_pubmed_page(text: str) -> bool:
 
 def read_pubmed_page(path) -> list[Document]:
     """Read one PubMed page text file (UTF-8, BOM and CRLF accepted) as [Document]."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
-        ) from exc
+    text = read_utf8(path)
     return [parse_pubmed_page(text, str(path))]
 
 

@@ -45,6 +45,7 @@ import rispy
 
 from qa.errors import InputError
 from qa.models import Document, Section
+from qa.readers.common import KEYWORD_LABELS, LABEL_WORDS, read_utf8
 from qa.readers.ids import make_doc_id
 
 # --- shared helpers (also used by qa.readers.bibtex) ----------------------------------------
@@ -59,19 +60,7 @@ _MONTH_NAMES = (
 ).split()
 
 
-def read_text(path) -> str:
-    """The file as text: UTF-8 with or without BOM; InputError when unreadable or not UTF-8."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(
-            path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
-        ) from None
+read_text = read_utf8  # bibtex.py imports it from here
 
 
 def month_abbreviation(value: str | int | None) -> str | None:
@@ -114,19 +103,8 @@ def person_name(family: str, given: str = "", suffix: str = "") -> str:
 
 
 # Structured-abstract labels. All-capital labels ("BACKGROUND", "MATERIALS AND METHODS") are
-# taken after a sentence end; mixed-case ones only when the first word is a usual label word,
-# so "Two patterns emerged: ..." stays prose.
-_LABEL_WORDS = frozenset(
-    """
-    aim aims background case clinical conclusion conclusions context data design discussion
-    evidence exposure exposures findings funding hypothesis importance interpretation
-    interventions introduction key keywords level limitations main materials measurements
-    method methods methodology objective objectives observations outcome outcomes participants
-    patients population primary purpose rationale recent relevance result results secondary
-    setting significance study subjects summary trial
-    """.split()
-)
-_KEYWORD_LABELS = frozenset({"keywords", "key words"})
+# taken after a sentence end; mixed-case ones only when the first word is a usual label word.
+_LABEL_WORDS, _KEYWORD_LABELS = LABEL_WORDS, KEYWORD_LABELS
 _LABEL = re.compile(
     r"(?:^|(?<=[.?!])\s+|(?<=[.?!][)\]\"'”’])\s+)"
     r"(?P<label>[^\W\d_]+(?:[ /&,-]+[^\W\d_]+){0,5}):\s+"

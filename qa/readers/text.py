@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .common import read_bytes
 from ..models import Document, Reference, Section
 from .ids import make_doc_id
 
@@ -290,14 +291,7 @@ def decode_text(data: bytes, path: str) -> str:
 
 
 def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError as e:
-        raise InputError(path, e.strerror or str(e)) from None
-    if len(data) > MAX_BYTES:
-        raise InputError(path, f"file larger than {MAX_BYTES // (1024 * 1024)} MB; not read")
-    return data
+    return read_bytes(path, MAX_BYTES, "file")
 
 
 def title_from_filename(path: str) -> str | None:
