@@ -416,22 +416,6 @@ def open_history(path: Path | None = None):
     return SafeFileHistory(str(path))
 
 
-def prefix_range(table, prefix: str) -> range:
-    """Positions of the strings starting with `prefix` in a table sorted by UTF-8 bytes."""
-    key = prefix.encode("utf-8")
-    lo, hi = 0, len(table)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if table.raw(mid) < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    end = lo
-    while end < len(table) and table.raw(end).startswith(key):
-        end += 1
-    return range(lo, end)
-
-
 class ChatCompleter(Completer):
     """Tab completion: command names, citation formats after /cite N, and words of the corpus
     (index.t["words"]: its surface words of four letters or more), most frequent first."""
@@ -461,7 +445,7 @@ class ChatCompleter(Completer):
         if not word:
             return
         prefix = word.casefold()
-        found = prefix_range(self.words, prefix)
+        found = self.words.prefix_range(prefix)
         found = range(found.start, min(found.stop, found.start + self.SCAN))
         if self.counts is not None and len(found) > 1:
             order = sorted(found, key=lambda i: (-int(self.counts[i]), i))

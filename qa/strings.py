@@ -54,9 +54,8 @@ class StringTable:
     def __getitem__(self, i: int) -> str:
         return self.raw(i).decode("utf-8")
 
-    def find(self, s: str) -> int:
-        """Index of s in a table written in sorted (UTF-8 byte) order, or -1."""
-        key = s.encode("utf-8")
+    def lower_bound(self, key: bytes) -> int:
+        """First position whose string is >= key, in a table sorted by UTF-8 bytes."""
         lo, hi = 0, len(self)
         while lo < hi:
             mid = (lo + hi) // 2
@@ -64,4 +63,18 @@ class StringTable:
                 lo = mid + 1
             else:
                 hi = mid
-        return lo if lo < len(self) and self.raw(lo) == key else -1
+        return lo
+
+    def find(self, s: str) -> int:
+        """Index of s in a sorted table, or -1."""
+        key = s.encode("utf-8")
+        i = self.lower_bound(key)
+        return i if i < len(self) and self.raw(i) == key else -1
+
+    def prefix_range(self, prefix: str) -> range:
+        """Positions of the strings that start with `prefix`, in a sorted table."""
+        key = prefix.encode("utf-8")
+        start = end = self.lower_bound(key)
+        while end < len(self) and self.raw(end).startswith(key):
+            end += 1
+        return range(start, end)
