@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import Stemmer  # PyStemmer: Snowball stemmers in C
 
@@ -40,13 +39,40 @@ STOP_WORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=200_000)
-def _term(word: str) -> str:
+def _stem(word: str) -> str:
     # Only plain alphabetic words are stemmed; numbers, codes and DOIs stay as written.
     return _stemmer.stemWord(word) if word.isalpha() else word
 
 
+def word_terms(word: str) -> tuple[str, ...]:
+    """Terms of one normalised surface token: () for a stop word; a compound adds its parts."""
+    word = word.strip("'")
+    if not word or word in STOP_WORDS:
+        return ()
+    if word.endswith("'s"):
+        word = word[:-2]
+    terms = [_stem(word)]
+    if "-" in word and not word.startswith("10."):
+        terms += [_stem(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS]
+    return tuple(terms)
+
+
+class _TermCache(dict):
+    """word -> its terms, computed once: analysing is then one dict look-up a token."""
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) > 2_000_000:  # bound memory on endless streams of new words
+            self.clear()
+        terms = self[word] = word_terms(word)
+        return terms
+
+
+_TERMS = _TermCache()
+
+
 def normalize(text: str) -> str:
+    if text.isascii():  # NFKC and case folding reduce to lower() on ASCII: the common case, fast
+        return text.lower()
     return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
 
 
@@ -57,17 +83,8 @@ def words(text: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """Terms of a text in order; duplicates kept (BM25 counts them)."""
-    out: list[str] = []
-    for word in _TOKEN.findall(normalize(text)):
-        word = word.strip("'")
-        if not word or word in STOP_WORDS:
-            continue
-        if word.endswith("'s"):
-            word = word[:-2]
-        out.append(_term(word))
-        if "-" in word and not word.startswith("10."):
-            out.extend(_term(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS)
-    return out
+    cache = _TERMS
+    return [t for w in _TOKEN.findall(normalize(text)) for t in cache[w]]
 
 
 def with_bigrams(terms: list[str]) -> list[str]:

@@ -59,22 +59,24 @@ def field_prior(sentence: str, question_words: set[str]) -> float:
 
 
 class SentenceScorer:
-    """TF-IDF cosine of sentences with one question, with feature look-ups cached per question."""
+    """TF-IDF cosine of sentences with one question, with term look-ups cached per question."""
 
     def __init__(self, index, q_ids: np.ndarray, q_weights: np.ndarray):
-        self._lookup_table = index.t["features"]
-        self._idf = index.a["tfidf.idf"]
-        self._cache: dict[str, int] = {}
+        self._index = index
+        self._find = index.t["terms"].find
+        self._ids: dict[str, int] = {}
         self._q = dict(zip(q_ids.tolist(), q_weights.tolist()))
 
-    def _lookup(self, feature: str) -> int:
-        i = self._cache.get(feature)
+    def _term_id(self, term: str) -> int:
+        i = self._ids.get(term)
         if i is None:
-            i = self._cache[feature] = self._lookup_table.find(feature)
+            i = self._ids[term] = self._find(term)
         return i
 
     def cosine(self, sentence: str) -> float:
-        ids, weights = tfidf.transform(analyze(sentence), self._lookup, self._idf)
+        a = self._index.a
+        ids, weights = tfidf.transform([self._term_id(t) for t in analyze(sentence)], len(self._index.t["terms"]),
+                                       a["tfidf.bigrams"], a["tfidf.idf"])
         return float(sum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist())))
 
 

@@ -27,6 +27,32 @@ def index_dir_for(corpus_paths: list[str], settings: ix.Settings, index_dir: str
     return qa_home() / "indexes" / ix.index_key(corpus_paths, settings)
 
 
+LAST_USED = "last-used"  # an empty file in an index directory; its mtime is when it was last opened
+LAST_USED_EVERY = 60.0  # seconds: opening an index rewrites the mark at most this often
+
+
+def mark_used(directory: Path, now: float | None = None) -> None:
+    """Record that the index in `directory` was opened (for `qa cache list|prune`).
+
+    One stat per open; the file is touched only when its mark is older than a minute, and a
+    location that cannot be written is left alone.
+    """
+    marker = directory / LAST_USED
+    now = time.time() if now is None else now
+    try:
+        if now - marker.stat().st_mtime < LAST_USED_EVERY:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    try:
+        marker.touch()
+        os.utime(marker, (now, now))
+    except OSError:
+        pass
+
+
 def _manifest(settings: ix.Settings, files_fp, corpus_paths, stats, seconds) -> dict:
     return {"format": ix.FORMAT_VERSION, "settings": settings.__dict__, "corpus": corpus_paths,
             "fingerprint": files_fp, "stats": stats, "build_seconds": round(seconds, 3),
@@ -54,9 +80,12 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
         manifest = ix.read_manifest(build_dir)
         if _is_usable(manifest, settings, files_fp):
             try:
-                return ix.Index.load(build_dir, manifest), False
+                index = ix.Index.load(build_dir, manifest)
             except (OSError, ValueError) as e:
                 warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
+            else:
+                mark_used(directory)
+                return index, False
 
     started = time.perf_counter()
     docs = read_documents(files, warn=warn)
@@ -70,4 +99,5 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
     except OSError as e:
         warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
         return ix.Index.from_memory(arrays, tables, manifest), True
+    mark_used(directory)
     return ix.Index.load(final, manifest), True

@@ -89,5 +89,11 @@ def passages(doc: Document) -> list[Passage]:
     return out
 
 
+def whole(doc: Document) -> list[Passage]:
+    """The document's text as one passage (for corpora already cut into passages)."""
+    text = " ".join(s.text for s in doc.sections).strip()
+    return [Passage(f"{doc.doc_id}#0", doc.doc_id, 0, "body", text)] if text else []
+
+
 def reference_citation(doc: Document, number: int) -> str:
     return cite_reference(doc.references[number - 1], doc)

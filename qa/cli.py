@@ -10,7 +10,7 @@ import stat
 import sys
 import time
 
-from . import __version__, cli_library
+from . import __version__, cache_admin, cli_library
 from .errors import QAError
 
 EXAMPLES = """\
@@ -25,6 +25,9 @@ examples:
   qa batch questions.csv --format csv -o results.csv
   qa batch queries.jsonl --format trec -k 10 --corpus data/corpus.jsonl > run.trec
   qa index --corpus ~/papers --corpus data/corpus.jsonl
+  qa batch questions.txt --workers 2 -o results.jsonl
+  qa cache list
+  qa cache prune --max-size 500M
 
 The corpus is the bundled seed record unless --corpus is given. Indexes are cached under
 $QA_HOME (default: the user's cache directory) and rebuilt when a corpus file changes.
@@ -94,6 +97,9 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
     batch.add_argument("-k", type=_k, default=5,
                        help="passages per question (documents for --format trec; default: 5)")
+    batch.add_argument("--workers", type=_k, default=1, metavar="N",
+                       help="answer in N processes sharing the memory-mapped index (default: 1; "
+                       "output identical to 1)")
     _corpus_options(batch, filters=True)
 
     index = sub.add_parser("index", help="build or refresh the index and print statistics",
@@ -103,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
     _corpus_options(index)
     cli_library.add_parsers(sub, fmt, _corpus_options)
+    cache_admin.add_parser(sub, fmt, _corpus_options)
     return p
 
 
@@ -203,42 +210,47 @@ def cmd_chat(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .batch_io import ResultWriter, empty_result, read_questions
+    from . import workers
+    from .batch_io import read_questions
     from .engine import Engine
     from .terminal import Progress
 
     questions = read_questions(args.input)
     filters = cli_library.filters_from(args)
     index, _ = _open(args)
-    engine = Engine(index)
+    options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
+    n_workers = min(args.workers, max(len(questions), 1))
+    if n_workers > 1 and index.path is None:
+        print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
+              f"instead of {args.workers}", file=sys.stderr)
+        n_workers = 1
+    if n_workers > 1:
+        answers = workers.Parallel(index.path, questions, n_workers, **options)
+    else:
+        answers = workers.InProcess(Engine(index), questions, **options)
     failed = 0
     try:
-        out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    except OSError as e:
-        raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
-    try:
-        writer = ResultWriter(args.format, out)
-        bar = Progress(len(questions), "questions")
-        for done, q in enumerate(questions, 1):
-            if q.error:
-                result = empty_result(q.id, q.question, error=q.error)
-            else:
-                try:
-                    result = engine.ask(q.question, k=args.k, qid=q.id, per_document=args.format == "trec",
-                                        filters=filters)
-                except Exception as e:  # one bad question must not stop the batch
-                    result = empty_result(q.id, q.question, error=f"{type(e).__name__}: {e}")
-            if "error" in result:
-                failed += 1
-                print(f"qa: question {q.id}: {result['error']}", file=sys.stderr)
-            writer.write(result)
-            bar.update(done)
-        writer.close()
-        bar.close()
+        try:
+            out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        except OSError as e:
+            raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
+        try:
+            writer = answers.writer(out)  # results come as dicts, or as text formatted by workers
+            bar = Progress(len(questions), "questions")
+            for done, (qid, error, result) in enumerate(answers, 1):
+                if error is not None:
+                    failed += 1
+                    print(f"qa: question {qid}: {error}", file=sys.stderr)
+                writer.write(result)
+                bar.update(done)
+            writer.close()
+            bar.close()
+        finally:
+            if args.output:
+                out.close()
     finally:
-        if args.output:
-            out.close()
-    return 1 if failed else 0
+        answers.close()
+    return 1 if failed or answers.stopped else 0
 
 
 def cmd_index(args) -> int:
@@ -254,7 +266,7 @@ def cmd_index(args) -> int:
     return 0
 
 
-COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index,
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index, "cache": cache_admin.cmd_cache,
             **{name: (lambda args, f=f: f(args, _open)) for name, f in cli_library.COMMANDS.items()}}
 
 

@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from array import array
 import json
 import os
 import shutil
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from . import bm25 as bm25_formula, chunk, tfidf
-from .analyze import analyze, words as surface_words
+from .analyze import _TERMS, analyze, words as surface_words
 from .models import Document, Passage
 from .records import document_from_json, document_to_json
 from .strings import StringTable, write_table
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 KINDS = ("body", "reference", "metadata")
-ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr", "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length",
-          "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
-          "tfidf.idf", "tfidf.indptr", "tfidf.indices", "tfidf.data")
-TABLES = ("journals", "surnames", "words", "terms", "features", "passages", "sections", "docs", "doc_ids")
+ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr",
+          "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length", "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
+          "tfidf.idf", "tfidf.bigrams", "tfidf.indptr", "tfidf.indices", "tfidf.data")
+TABLES = ("journals", "surnames", "words", "terms", "passages", "sections", "docs", "doc_ids")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,52 +42,67 @@ class Settings:
 
 # ---------------------------------------------------------------- building
 
-def build(docs: list[Document], settings: Settings, progress=None):
-    """Everything an index holds, in memory: (arrays, string lists, statistics)."""
+def build(docs: list[Document], settings: Settings, progress=None, whole_documents: bool = False):
+    """Everything an index holds, in memory: (arrays, string lists, statistics).
+
+    whole_documents: each document is one passage as it is (no windows, no metadata or
+    reference passages), for corpora that come already cut into passages.
+    """
     docs = sorted(docs, key=lambda d: d.doc_id)  # passage order = id order: ties break by id
     passages: list[Passage] = []
     passage_doc: list[int] = []
     for i, doc in enumerate(docs):
-        ps = chunk.passages(doc)
+        ps = chunk.whole(doc) if whole_documents else chunk.passages(doc)
         passages.extend(ps)
         passage_doc.extend([i] * len(ps))
     n = len(passages)
 
-    term_lists, content, word_counts = [], set(), Counter()
+    # Each distinct surface word is analysed once; passages become arrays of word ids, then
+    # of term ids, and everything after is array algebra, block by block to bound memory.
+    word_ids = _Ids()
+    flat_words = array("i")
+    word_starts = array("q", [0])
     for i, p in enumerate(passages):
-        terms = analyze(p.text)
-        term_lists.append(terms)
-        word_counts.update(w for w in surface_words(p.text) if len(w) >= 4 and w.isalpha())
-        content.update(terms if p.content is None else analyze(p.content))
-        if progress and i % 5000 == 0:
+        flat_words.extend([word_ids[w] for w in surface_words(p.text)])
+        word_starts.append(len(flat_words))
+        if progress and i % 20000 == 0:
             progress(i, n)
-    vocabulary = sorted({t for terms in term_lists for t in terms}, key=lambda t: t.encode("utf-8"))
-    term_id = {t: i for i, t in enumerate(vocabulary)}
+    word_list = list(word_ids)
+    term_ids = _Ids()
+    word_terms = [[term_ids[t] for t in _TERMS[w]] for w in word_list]
+    vocabulary = sorted(term_ids, key=lambda t: t.encode("utf-8"))
+    sorted_id = np.empty(len(vocabulary), dtype=np.int32)
+    sorted_id[[term_ids[t] for t in vocabulary]] = np.arange(len(vocabulary), dtype=np.int32)
+    n_terms = len(vocabulary)
+    flat_words_a = np.frombuffer(flat_words, dtype=np.int32)
+    flat, starts = _terms_of_tokens(flat_words_a, np.frombuffer(word_starts, dtype=np.int64), word_terms, sorted_id)
+    lengths = np.diff(starts).astype(np.int32)
 
-    # term-passage counts, grouped by term (CSC): postings of a term are contiguous
-    rows, cols, counts = [], [], []
-    for pi, terms in enumerate(term_lists):
-        for t, c in Counter(terms).items():
-            rows.append(term_id[t])
-            cols.append(pi)
-            counts.append(c)
-    rows = np.asarray(rows, dtype=np.int64)
-    order = np.lexsort((np.asarray(cols), rows))
-    postings_term = rows[order]
-    indices = np.asarray(cols, dtype=np.int32)[order]
-    tf = np.asarray(counts, dtype=np.int32)[order]
-    df = np.bincount(postings_term, minlength=len(vocabulary))
+    # content terms: all terms of body text; of labelled passages only their values
+    content = np.zeros(n_terms, dtype=bool)
+    body = np.asarray([p.content is None for p in passages], dtype=bool)
+    content[flat[np.repeat(body, lengths)]] = True
+    for p in passages:
+        if p.content is not None:
+            content[[sorted_id[term_ids[t]] for t in analyze(p.content) if t in term_ids]] = True
+
+    # BM25 postings grouped by term (CSC): a term's postings are contiguous, sorted by passage
+    postings_term, indices, tf = _postings(flat, starts)
+    df = np.bincount(postings_term, minlength=n_terms)
     indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-    lengths = np.asarray([len(t) for t in term_lists], dtype=np.int32)
     avgdl = float(lengths.mean()) if n else 1.0
     term_idf = bm25_formula.idf(df, n, settings.bm25)
     impacts = bm25_formula.impacts(tf, lengths[indices], term_idf[postings_term], avgdl or 1.0,
-                           settings.bm25, settings.k1, settings.b).astype(np.float32)
+                                   settings.bm25, settings.k1, settings.b).astype(np.float32)
 
-    features, feature_idf, (t_indptr, t_indices, t_data) = tfidf.fit(term_lists)
+    feature_idf, bigrams, (t_indptr, t_indices, t_data) = tfidf.fit(flat, starts, n_terms)
 
     # surface words (not stems): what spelling correction and completion offer the user
-    word_list = sorted(word_counts, key=lambda w: w.encode("utf-8"))
+    word_count = np.bincount(flat_words_a, minlength=len(word_list))
+    keep = [i for i, w in enumerate(word_list) if len(w) >= 4 and w.isalpha()]
+    keep.sort(key=lambda i: word_list[i].encode("utf-8"))
+    word_counts = {word_list[i]: int(word_count[i]) for i in keep}
+    word_list = [word_list[i] for i in keep]
     sections = sorted({p.section for p in passages if p.section})
     journals, doc_journal, surnames, surname_indptr, surname_docs = _document_columns(docs)
     section_id = {s: i for i, s in enumerate(sections)}
@@ -96,23 +111,76 @@ def build(docs: list[Document], settings: Settings, progress=None):
         "doc.journal": doc_journal, "surname.indptr": surname_indptr, "surname.docs": surname_docs,
         "words.count": np.asarray([word_counts[w] for w in word_list], dtype=np.int64),
         "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
-        "terms.content": np.asarray([t in content for t in vocabulary], dtype=bool),
+        "terms.content": content,
         "passage.length": lengths,
         "passage.doc": np.asarray(passage_doc, dtype=np.int32),
         "passage.n": np.asarray([p.n for p in passages], dtype=np.int32),
         "passage.kind": np.asarray([KINDS.index(p.kind) for p in passages], dtype=np.int8),
         "passage.section": np.asarray([section_id.get(p.section, -1) for p in passages], dtype=np.int32),
         "passage.ref": np.asarray([p.reference_number or 0 for p in passages], dtype=np.int32),
-        "tfidf.idf": feature_idf, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
+        "tfidf.idf": feature_idf, "tfidf.bigrams": bigrams, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
     }
     tables = {
-        "journals": journals, "surnames": surnames, "words": word_list, "terms": vocabulary, "features": features, "passages": [p.text for p in passages],
+        "journals": journals, "surnames": surnames, "words": word_list, "terms": vocabulary,
+        "passages": [p.text for p in passages],
         "sections": sections, "docs": [document_to_json(d) for d in docs],
         "doc_ids": [d.doc_id for d in docs],
     }
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
-             "features": len(features), "avgdl": avgdl}
+             "features": len(feature_idf), "avgdl": avgdl}
     return arrays, tables, stats
+
+
+BLOCK = 1 << 16  # passages per block of array work: bounds the temporaries of a large build
+
+
+def _blocks(n: int):
+    return [(lo, min(lo + BLOCK, n)) for lo in range(0, n, BLOCK)] or [(0, 0)]
+
+
+def _terms_of_tokens(flat_words, word_starts, word_terms, sorted_id):
+    """Expand word ids into term ids (a stop word gives none, a compound several).
+
+    Returns (term ids of all passages in order, int32; offsets of each passage's terms)."""
+    per_word = np.asarray([len(t) for t in word_terms], dtype=np.int32)
+    word_first = np.concatenate([[0], np.cumsum(per_word, dtype=np.int64)])
+    word_term_flat = sorted_id[np.asarray([t for ts in word_terms for t in ts], dtype=np.int64)]
+    pieces, starts = [], [np.zeros(1, np.int64)]
+    done = 0
+    for lo, hi in _blocks(len(word_starts) - 1):
+        a, b = int(word_starts[lo]), int(word_starts[hi])
+        words = flat_words[a:b]
+        counts = per_word[words]
+        first = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+        local = np.arange(int(first[-1])) - np.repeat(first[:-1], counts)
+        pieces.append(word_term_flat[np.repeat(word_first[words], counts) + local])
+        starts.append(done + first[word_starts[lo + 1:hi + 1] - a])
+        done += int(first[-1])
+    flat = np.concatenate(pieces).astype(np.int32) if pieces else np.empty(0, np.int32)
+    return flat, np.concatenate(starts)
+
+
+def _postings(flat, starts):
+    """(term, passage, count) of every distinct term in every passage, ordered by term then passage."""
+    terms, passages, counts = [], [], []
+    for lo, hi in _blocks(len(starts) - 1):
+        a, b = int(starts[lo]), int(starts[hi])
+        owner = np.repeat(np.arange(hi - lo, dtype=np.int64), np.diff(starts[lo:hi + 1]))
+        cells, tf = np.unique(flat[a:b].astype(np.int64) * BLOCK + owner, return_counts=True)
+        terms.append((cells // BLOCK).astype(np.int32))
+        passages.append((cells % BLOCK + lo).astype(np.int32))
+        counts.append(tf.astype(np.int32))
+    term, passage, tf = np.concatenate(terms), np.concatenate(passages), np.concatenate(counts)
+    order = np.argsort(term, kind="stable")  # blocks are in passage order: stable keeps it per term
+    return term[order], passage[order], tf[order]
+
+
+class _Ids(dict):
+    """Assigns 0, 1, 2, ... to keys in order of first appearance."""
+
+    def __missing__(self, key):
+        i = self[key] = len(self)
+        return i
 
 
 def _document_columns(docs: list[Document]):
@@ -184,6 +252,16 @@ class Index:
         if doc_index not in self._docs:
             self._docs[doc_index] = document_from_json(self.t["docs"][doc_index])
         return self._docs[doc_index]
+
+    def term_ids(self, terms: list[str]) -> list[int]:
+        """Ids of analysed terms in the vocabulary, -1 for unknown ones."""
+        find = self.t["terms"].find
+        return [find(t) for t in terms]
+
+    def tfidf_vector(self, terms: list[str]):
+        """The TF-IDF vector of analysed terms, as the reranker and the answer scorer use it."""
+        return tfidf.transform(self.term_ids(terms), len(self.t["terms"]), self.a["tfidf.bigrams"],
+                               self.a["tfidf.idf"])
 
     def passage_id(self, i: int) -> str:
         return f"{self.t['doc_ids'][int(self.a['passage.doc'][i])]}#{int(self.a['passage.n'][i])}"

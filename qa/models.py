@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """One entry of a document's reference list, as the source prints it."""
 
@@ -21,7 +21,7 @@ class Reference:
     pmid: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """A labelled part of a text (label None for unlabelled prose)."""
 
@@ -29,7 +29,7 @@ class Section:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """A work with the metadata its source gives; absent values stay None."""
 
@@ -60,7 +60,7 @@ class Document:
         return head if head.isdigit() else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """A searchable piece of a document: body window, reference entry or metadata summary."""
 

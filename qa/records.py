@@ -11,8 +11,24 @@ from .models import Document, Reference, Section
 RECORD_KEYS = frozenset(f.name for f in dataclasses.fields(Document))
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+_DOCUMENT_FIELDS = [f.name for f in dataclasses.fields(Document)]
+_SECTION_FIELDS = [f.name for f in dataclasses.fields(Section)]
+_REFERENCE_FIELDS = [f.name for f in dataclasses.fields(Reference)]
+
+
+def _plain(obj, names) -> dict:
+    return {name: getattr(obj, name) for name in names}
+
+
 def document_to_json(doc: Document) -> str:
-    return json.dumps(dataclasses.asdict(doc), ensure_ascii=False, separators=(",", ":"))
+    # field by field rather than dataclasses.asdict: asdict deep-copies every value, ten times slower
+    d = _plain(doc, _DOCUMENT_FIELDS)
+    d["sections"] = [_plain(s, _SECTION_FIELDS) for s in doc.sections]
+    d["references"] = [_plain(r, _REFERENCE_FIELDS) for r in doc.references]
+    return _ENCODE(d)
 
 
 def document_from_json(text: str) -> Document:

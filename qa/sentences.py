@@ -24,7 +24,6 @@ ABBREVIATIONS = frozenset(
 )
 
 _CANDIDATE = re.compile(r"[.?!][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-_LAST_WORD = re.compile(r"(\S+)$")
 _DOTTED = re.compile(r"^(?:[A-Za-z]\.)+[A-Za-z]$")  # i.v, e.g, U.S (final period stripped)
 # two or three initials: "Ytterberg SR." (one capital is too often "Group B." or "Vitamin D.")
 _SURNAME_INITIALS = re.compile(r"\b[A-Z][a-z'’-]+,? [A-Z]{2,3}$")
@@ -32,15 +31,43 @@ _CITATION_YEAR = re.compile(r"(?:19|20)\d\d(?:[ ;:(]|$)")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+\.)\s)")
 
 
+def _before(text: str, end: int) -> str:
+    """The end of text[:end] that the checks below read: at least its last two whole words.
+
+    Not text[:end] itself: slicing and searching it at every candidate made a long paragraph
+    quadratic (a 100 kB line of "a. A" took 40 s). With three or more whitespace-separated
+    chunks in the tail, the last two are whole and the whitespace before them is kept, so
+    _SURNAME_INITIALS (one space, a word boundary, the end) sees what it would in text[:end].
+    """
+    size = 64
+    while True:
+        lo = max(0, end - size)
+        tail = text[lo:end]
+        if lo == 0 or len(tail.split(maxsplit=2)) >= 3:
+            return tail
+        size *= 4
+
+
+def _last_word(before: str) -> str | None:
+    """The last whitespace-separated word when `before` ends in one, else None: what the regex
+    (\\S+)$ found, without retrying it from every offset of a long word ("x" * 60000 + " y. A"
+    took 9 s). Like `$`, a single final newline is skipped: "e.g" is the last word of "e.g\\n"."""
+    if before.endswith("\n"):
+        before = before[:-1]
+    if not before or before[-1].isspace():
+        return None
+    return before.rsplit(None, 1)[-1]
+
+
 def _is_boundary(text: str, end: int, next_start: int) -> bool:
     """end: index of the sentence-final mark; next_start: where the next sentence would begin."""
     if text[end] != ".":
         return True
-    before = text[:end]
-    m = _LAST_WORD.search(before)
-    if not m:
+    before = _before(text, end)
+    word = _last_word(before)
+    if word is None:
         return True
-    word = m.group(1).lstrip("([\"'“")
+    word = word.lstrip("([\"'“")
     if word.lower() in ABBREVIATIONS or _DOTTED.match(word):
         return False
     if _SURNAME_INITIALS.search(before) and not text[next_start].isdigit():

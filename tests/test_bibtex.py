@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dataclasses
 import pytest
 
 from qa import cite
@@ -248,7 +249,7 @@ def test_parenthesised_entry_and_string_macros(tmp_path):
 
 
 def without_path(docs):
-    return [d.__class__(**{**d.__dict__, "source_path": None}) for d in docs]
+    return [dataclasses.replace(d, source_path=None) for d in docs]
 
 
 def test_crlf_and_bom_read_the_same(tmp_path):
@@ -386,7 +387,7 @@ def hand_built(**changes) -> Document:
             Section("CONCLUSIONS", "Monitor them."),
         ),
     )
-    return Document(**{**doc.__dict__, **changes})
+    return dataclasses.replace(doc, **changes)
 
 
 def medline_style() -> Document:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dataclasses
 import pytest
 
 from qa import cite
@@ -261,7 +262,7 @@ def test_abstract_sections_rules():
 
 
 def without_path(docs):
-    return [d.__class__(**{**d.__dict__, "source_path": None}) for d in docs]
+    return [dataclasses.replace(d, source_path=None) for d in docs]
 
 
 def test_crlf_and_bom_read_the_same(tmp_path):

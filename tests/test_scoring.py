@@ -167,30 +167,55 @@ def vectorizer(lucene):
     return vec, matrix
 
 
-def test_tfidf_features_are_scikit_learns(lucene, vectorizer):
+def feature_names(index) -> list[str]:
+    """qa's features spelt as scikit-learn spells them ('term' / 'term term'), in qa's id order."""
+    terms = index.t["terms"]
+    return [tfidf.feature_name(i, len(terms), index.a["tfidf.bigrams"], lambda t: terms[t])
+            for i in range(len(index.a["tfidf.idf"]))]
+
+
+def to_sklearn_order(index, vec):
+    """Map from qa feature id to scikit-learn's column, for the same feature."""
+    column = vec.vocabulary_
+    return np.asarray([column[name] for name in feature_names(index)])
+
+
+def test_tfidf_features_and_idf_are_scikit_learns(lucene, vectorizer):
     vec, _ = vectorizer
-    features = lucene.t["features"]
-    assert [features[i] for i in range(len(features))] == vec.get_feature_names_out().tolist()
-    np.testing.assert_allclose(lucene.a["tfidf.idf"], vec.idf_, rtol=1e-6)  # fitted as float32
+    assert sorted(feature_names(lucene)) == vec.get_feature_names_out().tolist()
+    np.testing.assert_allclose(lucene.a["tfidf.idf"], vec.idf_[to_sklearn_order(lucene, vec)], rtol=1e-12)
+
+
+def test_stored_passage_rows_equal_scikit_learn_fit_transform(lucene, vectorizer):
+    vec, matrix = vectorizer
+    a = lucene.a
+    order = to_sklearn_order(lucene, vec)
+    dense = matrix.toarray()
+    for row in range(lucene.n_passages):
+        lo, hi = int(a["tfidf.indptr"][row]), int(a["tfidf.indptr"][row + 1])
+        ours = np.zeros(dense.shape[1])
+        ours[order[a["tfidf.indices"][lo:hi]]] = a["tfidf.data"][lo:hi]
+        np.testing.assert_allclose(ours, dense[row], rtol=1e-6, atol=1e-7)  # stored as float32
 
 
 @pytest.mark.parametrize("question", QUESTIONS + ["Is there reason to be optimistic for intravenous gammaglobulin?"])
 def test_question_vector_equals_scikit_learn_transform(lucene, vectorizer, question):
     vec, _ = vectorizer
     terms = analyze(question)
-    ids, weights = tfidf.transform(terms, lucene.t["features"].find, lucene.a["tfidf.idf"])
+    ids, weights = lucene.tfidf_vector(terms)
     row = vec.transform([terms]).tocsr()
-    row.sort_indices()
     assert len(ids) > 0
-    assert ids.tolist() == row.indices.tolist()  # same nonzero features
-    np.testing.assert_allclose(weights, row.data, rtol=1e-6, atol=1e-9)
+    ours = dict(zip(to_sklearn_order(lucene, vec)[ids].tolist(), weights.tolist()))
+    theirs = dict(zip(row.indices.tolist(), row.data.tolist()))
+    assert ours.keys() == theirs.keys()  # same nonzero features
+    np.testing.assert_allclose([ours[k] for k in sorted(ours)], [theirs[k] for k in sorted(ours)], rtol=1e-9)
 
 
 @pytest.mark.parametrize("question", QUESTIONS[:4])
 def test_passage_cosines_equal_scikit_learn(lucene, vectorizer, question):
     vec, matrix = vectorizer
     terms = analyze(question)
-    q_ids, q_weights = tfidf.transform(terms, lucene.t["features"].find, lucene.a["tfidf.idf"])
+    q_ids, q_weights = lucene.tfidf_vector(terms)
     rows = np.arange(lucene.n_passages)
     a = lucene.a
     ours = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], rows, q_ids, q_weights)
@@ -200,7 +225,7 @@ def test_passage_cosines_equal_scikit_learn(lucene, vectorizer, question):
 
 
 def test_unknown_words_give_an_empty_vector(lucene):
-    ids, weights = tfidf.transform(analyze("zebra giraffe"), lucene.t["features"].find, lucene.a["tfidf.idf"])
+    ids, weights = lucene.tfidf_vector(analyze("zebra giraffe"))
     assert len(ids) == 0 and len(weights) == 0
 
 
@@ -313,3 +338,21 @@ def test_same_question_gives_identical_json_every_time(docs):
         for question in QUESTIONS[:3]:
             results.add(json.dumps([question, engine.ask(question)], sort_keys=False))
     assert len(results) == 3
+
+
+# ---------------------------------------------------------------- block-wise build == one block
+
+
+def test_block_wise_build_equals_a_single_block(docs, monkeypatch):
+    """Large builds work in blocks of passages; block edges must not change a single number."""
+    from qa import index as index_module
+
+    whole_arrays, whole_tables, _ = index_module.build(docs, Settings())
+    monkeypatch.setattr(index_module, "BLOCK", 3)
+    monkeypatch.setattr(tfidf, "BLOCK", 5)
+    arrays, tables, _ = index_module.build(docs, Settings())
+    assert len(docs) > 5 and whole_arrays["passage.doc"].size > 10  # several blocks really happen
+    assert arrays.keys() == whole_arrays.keys()
+    for name, value in whole_arrays.items():
+        np.testing.assert_array_equal(arrays[name], value, err_msg=name)
+    assert tables == whole_tables
