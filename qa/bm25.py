@@ -54,6 +54,13 @@ def accumulate(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
     passages = indices[offsets]
     contrib = data[offsets].astype(np.float64) * np.repeat(weights, lengths)
+    if total > n_passages // 8:
+        # many postings: one dense pass over all passages beats sorting the postings
+        dense = np.bincount(passages, weights=contrib, minlength=n_passages)
+        seen = np.zeros(n_passages, dtype=bool)
+        seen[passages] = True
+        touched = np.flatnonzero(seen)
+        return touched, dense[touched]
     touched, inverse = np.unique(passages, return_inverse=True)
     scores = np.bincount(inverse, weights=contrib, minlength=len(touched))
     return touched.astype(np.int64), scores

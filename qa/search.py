@@ -90,7 +90,10 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     passages, b = touched[keep], scores[keep]
     a = index.a
     q_ids, q_weights = index.tfidf_vector(terms)
-    cos = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], passages, q_ids, q_weights)
+    if weight > 0:
+        cos = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], passages, q_ids, q_weights)
+    else:  # BM25 order only: the cosine is not needed to rank
+        cos = np.zeros(len(passages))
     top = b.max() if len(b) else 0.0
     norm = b / top if top > 0 else b
     final = (1.0 - weight) * norm + weight * cos

@@ -356,3 +356,37 @@ def test_block_wise_build_equals_a_single_block(docs, monkeypatch):
     for name, value in whole_arrays.items():
         np.testing.assert_array_equal(arrays[name], value, err_msg=name)
     assert tables == whole_tables
+
+
+# ---------------------------------------------------------------- fast paths == straightforward BM25
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ranking_equals_the_straightforward_computation_on_random_corpora(seed):
+    """Sparse and dense accumulation, top-k selection and ties: the ranking equals a plain
+    per-passage formula sorted by (score desc, passage asc), on random corpora."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(rng.randint(3, 40))]
+    n = rng.randint(5, 300)
+    docs = [Document(doc_id=f"d{i:04d}", sections=(Section(None, " ".join(
+        rng.choice(vocab[: rng.randint(1, len(vocab))]) for _ in range(rng.randint(1, 12)))),))
+        for i in range(n)]
+    arrays, tables, stats = build(docs, Settings(), whole_documents=True)
+    index = Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__})
+    token_lists = [analyze(t) for t in tables["passages"]]
+    for _ in range(5):
+        question = " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 4)))
+        expected = lucene_formula(token_lists, question)
+        matching = [i for i in range(n) if expected[i] > 0]
+        k = rng.randint(1, n)
+        got = rank(index, question, candidates=k, weight=0.0).passages.tolist()
+        assert len(got) == min(k, len(matching)) and set(got) <= set(matching)
+        scores = expected[got]
+        assert all(a >= b - 1e-5 for a, b in zip(scores, scores[1:])), "best first"
+        rest = [expected[i] for i in matching if i not in got]
+        assert not rest or max(rest) <= scores.min() + 1e-5, "the top k, not any k"
+        for (i, a), (j, b) in zip(zip(got, scores), zip(got[1:], scores[1:])):
+            if abs(a - b) < 1e-9:
+                assert i < j, "ties broken by id"
