@@ -100,4 +100,4 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
         warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
         return ix.Index.from_memory(arrays, tables, manifest), True
     mark_used(directory)
-    return ix.Index.load(final, manifest), True
+    return ix.Index.load(final), True  # load reads the saved manifest, with its file checksums

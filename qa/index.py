@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,7 @@ class Index:
     @classmethod
     def load(cls, build_dir: Path, manifest: dict | None = None) -> "Index":
         manifest = manifest or json.loads((build_dir / "manifest.json").read_text("utf-8"))
+        check_files(build_dir, manifest, full=False)
         arrays = {name: np.load(build_dir / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
         tables = {name: StringTable(build_dir, name) for name in TABLES}
         index = cls(arrays, tables, manifest, build_dir)
@@ -316,10 +318,13 @@ def save(index_dir: Path, arrays, tables, manifest) -> Path:
             np.save(tmp / f"{key}.npy", np.ascontiguousarray(array))
         for key, items in tables.items():
             write_table(tmp, key, items)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
+        manifest = {**manifest, "files": {f.name: [f.stat().st_size, _crc32(f)] for f in sorted(tmp.iterdir())}}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+        with open(tmp / "manifest.json", "rb") as fh:
+            os.fsync(fh.fileno())
         final = index_dir / name
         os.rename(tmp, final)
         pointer = index_dir / f".CURRENT-{os.getpid()}"
@@ -337,6 +342,35 @@ def save(index_dir: Path, arrays, tables, manifest) -> Path:
         if old.name not in (name, previous and previous.name):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed at every load
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def check_files(build_dir: Path, manifest: dict, full: bool = False) -> None:
+    """ValueError naming the first damaged file. Sizes are always compared (a truncated array is
+    caught at once); checksums for small files, or for all with full=True (`qa index --verify`)."""
+    files = manifest.get("files")
+    if not files:
+        raise ValueError("the manifest lists no files (an index from an older qa?)")
+    for name, (size, crc) in files.items():
+        path = build_dir / name
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            raise ValueError(f"{name} is missing") from None
+        if actual != size:
+            raise ValueError(f"{name} has {actual} bytes, expected {size}")
+        if (full or size <= CHECKSUM_ON_LOAD) and _crc32(path) != crc:
+            raise ValueError(f"{name} does not match its checksum")
 
 
 def current_build(index_dir: Path) -> Path | None:
