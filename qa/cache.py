@@ -1,12 +1,13 @@
 """Where indexes live and when they are rebuilt: keyed by corpus paths + settings, checked by fingerprint."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
-from . import index as ix
+from . import index as ix, locking
 from .errors import QAError
 from .ingest import corpus_files, fingerprint, read_documents
 
@@ -75,29 +76,60 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
     files = corpus_files(corpus_paths)
     files_fp = fingerprint(files)
     directory = index_dir_for(corpus_paths, settings, index_dir)
-    build_dir = ix.current_build(directory)
-    if build_dir is not None and not rebuild:
-        manifest = ix.read_manifest(build_dir)
-        if _is_usable(manifest, settings, files_fp):
-            try:
-                index = ix.Index.load(build_dir, manifest)
-            except (OSError, ValueError) as e:
-                warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
-            else:
-                mark_used(directory)
+    if not rebuild:
+        index = _load_fresh(directory, settings, files_fp, warn)
+        if index is not None:
+            return index, False
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(locking.exclusive(directory, "building this index", warn=warn))
+            writable = True
+        except OSError:  # the location cannot be written: build in memory below
+            writable = False
+        if writable and not rebuild:  # another process may have built it while we waited
+            index = _load_fresh(directory, settings, files_fp, warn, quiet=True)
+            if index is not None:
                 return index, False
+        started = time.perf_counter()
+        docs = read_documents(files, warn=warn)
+        if not docs:
+            raise QAError(f"no documents in {', '.join(corpus_paths)}")
+        arrays, tables, stats = ix.build(docs, settings, progress=progress)
+        manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
+                             stats, time.perf_counter() - started)
+        try:
+            if not writable:
+                raise OSError("the index location cannot be written")
+            final = ix.save(directory, arrays, tables, manifest)
+        except OSError as e:
+            warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
+            return ix.Index.from_memory(arrays, tables, manifest), True
+        mark_used(directory)
+        return ix.Index.load(final), True  # load reads the saved manifest, with its file checksums
 
-    started = time.perf_counter()
-    docs = read_documents(files, warn=warn)
-    if not docs:
-        raise QAError(f"no documents in {', '.join(corpus_paths)}")
-    arrays, tables, stats = ix.build(docs, settings, progress=progress)
-    manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
-                         stats, time.perf_counter() - started)
+
+def _load_fresh(directory: Path, settings: ix.Settings, files_fp, warn, quiet: bool = False):
+    """The current build if it is fresh for these files and settings and intact; else None."""
+    build_dir = ix.current_build(directory)
+    if build_dir is None:
+        return None
+    manifest = ix.read_manifest(build_dir)
+    if manifest is None:
+        if not quiet:
+            warn(f"the index manifest in {build_dir} is unreadable; rebuilding the index")
+        return None
+    if manifest.get("format") != ix.FORMAT_VERSION:
+        if not quiet:
+            warn(f"the index in {directory} has format {manifest.get('format')}, this qa reads "
+                 f"{ix.FORMAT_VERSION}; rebuilding it")
+        return None
+    if not _is_usable(manifest, settings, files_fp):
+        return None  # the corpus changed: rebuilding is the normal course
     try:
-        final = ix.save(directory, arrays, tables, manifest)
-    except OSError as e:
-        warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
-        return ix.Index.from_memory(arrays, tables, manifest), True
+        index = ix.Index.load(build_dir, manifest)
+    except (OSError, ValueError) as e:
+        if not quiet:
+            warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
+        return None
     mark_used(directory)
-    return ix.Index.load(final), True  # load reads the saved manifest, with its file checksums
+    return index
