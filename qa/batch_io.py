@@ -182,6 +182,7 @@ def empty_result(qid: str, question: str, error: str | None = None) -> dict:
         "confidence": None,
         "hits": [],
         "corrections": [],
+        "expansions": [],
     }
     if error is not None:
         result["error"] = error
@@ -237,9 +238,10 @@ class ResultWriter:
 
     def _write_jsonl(self, result: dict) -> None:
         line = json.dumps(result, ensure_ascii=False)
-        # U+2028/2029 are legal in JSON strings but some line splitters
+        # U+0085 (NEL) and U+2028/2029 are legal in JSON strings but some line splitters
         # (str.splitlines, JavaScript) break on them; escaping keeps one object a line.
-        line = line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        # (The other characters str.splitlines breaks on are C0 controls: JSON escapes those.)
+        line = line.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         self.out.write(line + "\n")
 
     def _write_trec(self, result: dict) -> None:

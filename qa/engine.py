@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import answer, cite, search
+from . import abbreviations, answer, cite, search
 from .index import Index
 from .filters import Filters, extract_inline, passage_mask
 from .models import Document, Hit
@@ -15,10 +15,13 @@ DEFAULT_K = 5
 
 
 def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
-                confidence=None, error: str | None = None, corrections: list | None = None) -> dict:
-    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], added by the chat issue)."""
+                confidence=None, error: str | None = None, corrections: list | None = None,
+                expansions: list | None = None) -> dict:
+    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], added by the chat issue) and
+    `expansions` (abbreviations: [{"term", "expansion"}], see qa/abbreviations.py)."""
     out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
-           "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or []}
+           "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or [],
+           "expansions": expansions or []}
     if error is not None:
         out["error"] = error
     return out
@@ -46,6 +49,11 @@ class Engine:
             self._corrector = Corrector(words, idx.a["words.count"],
                                         known_terms=lambda t: idx.t["terms"].find(t) >= 0)
         return self._corrector
+
+    def expand(self, text: str) -> abbreviations.Expansion:
+        """Abbreviations of `text` expanded both ways (qa/abbreviations.py): the searched text."""
+        t = self.index.t
+        return abbreviations.expand(text, t.get("abbrev.short"), t.get("abbrev.long"))
 
     def citation(self, passage: int) -> str:
         doc = self.index.document(int(self.index.a["passage.doc"][passage]))
@@ -89,14 +97,18 @@ class Engine:
         p = self.passage_index(passage_id)
         if p < 0:
             return None
-        ranked = search.rank(self.index, query, self.candidates, self.fusion_weight)
+        expanded = self.expand(query)  # as ask searches it: abbreviations expanded
+        ranked = search.rank(self.index, query, self.candidates, self.fusion_weight,
+                             expansion=" ".join(expanded.added))
+        searched = ranked.query
         where = np.flatnonzero(ranked.passages == p)
-        terms = search.term_contributions(self.index, ranked.terms, p)
+        terms = search.term_contributions(self.index, ranked.terms, p, ranked.extra, ranked.extra_weight)
         if len(where) == 0:
             return {"passage_id": passage_id, "terms": terms, "bm25": sum(v for _, v in terms),
-                    "tfidf": None, "score": None, "rank": None, "fusion_weight": self.fusion_weight}
+                    "tfidf": None, "score": None, "rank": None, "fusion_weight": self.fusion_weight,
+                    "query": searched}
         i = int(where[0])
-        return {"passage_id": passage_id, "terms": terms, "bm25": float(ranked.bm25[i]),
+        return {"passage_id": passage_id, "query": searched, "terms": terms, "bm25": float(ranked.bm25[i]),
                 "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
@@ -105,13 +117,17 @@ class Engine:
         """Rank, highlight, answer. per_document: k counts documents (best passage of each).
 
         Inline filters (`year:2005..2010 author:ytterberg`) are taken out of the question and
-        combined with `filters`; the rest is what is searched (the JSON `query`).
+        combined with `filters`; the rest, spelling corrected and with its abbreviations expanded
+        (qa/abbreviations.py), is what is searched (the JSON `query`).
         """
         text, inline = extract_inline(question)
         text, corrections = self.corrector.correct(text)
+        expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
-        ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask)
+        ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
+                             expansion=" ".join(expanded.added))
+        expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
         else:
@@ -119,7 +135,7 @@ class Engine:
         hits, sentences = self.hits(ranked, positions)
         fixes = [{"from": c.original, "to": c.corrected} for c in corrections]
         if not hits:
-            return result_dict(qid, question, ranked.query, None, [], corrections=fixes)
+            return result_dict(qid, question, ranked.query, None, [], corrections=fixes, expansions=expansions)
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
         q_words = answer.question_words(question)
         top = hits[0].score or 1.0
@@ -137,4 +153,5 @@ class Engine:
                     continue  # a title line repeats the question; it answers only "what is the title"
                 score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
                 candidates.append((s, hit.rank, score))
-        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, corrections=fixes)
+        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, corrections=fixes,
+                           expansions=expansions)

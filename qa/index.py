@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from array import array
+from collections.abc import Sequence
 import json
 import os
 import shutil
@@ -20,18 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bm25 as bm25_formula, chunk, tfidf
+from . import abbreviations, bm25 as bm25_formula, chunk, tfidf
 from .analyze import _TERMS, analyze, words as surface_words
 from .models import Document, Passage
 from .records import document_from_json, document_to_json
 from .strings import StringTable, write_table
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: abbreviation tables
 KINDS = ("body", "reference", "metadata")
 ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr",
           "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length", "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
           "tfidf.idf", "tfidf.bigrams", "tfidf.indptr", "tfidf.indices", "tfidf.data")
-TABLES = ("journals", "surnames", "words", "terms", "passages", "sections", "docs", "doc_ids")
+TABLES = ("journals", "surnames", "words", "terms", "passages", "sections", "docs", "doc_ids",
+          "abbrev.short", "abbrev.long")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,14 +123,19 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
         "passage.ref": np.asarray([p.reference_number or 0 for p in passages], dtype=np.int32),
         "tfidf.idf": feature_idf, "tfidf.bigrams": bigrams, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
     }
+    # abbreviation definitions (qa/abbreviations.py): each title and section read once, not per
+    # overlapping passage window, so a pair's count is how many times the corpus defines it
+    abbrev_short, abbrev_long, _ = abbreviations.tables(
+        t for d in docs for t in (d.title, *(s.text for s in d.sections)))
     tables = {
         "journals": journals, "surnames": surnames, "words": word_list, "terms": vocabulary,
         "passages": [p.text for p in passages],
-        "sections": sections, "docs": [document_to_json(d) for d in docs],
+        "sections": sections, "docs": _JsonRecords(docs),
         "doc_ids": [d.doc_id for d in docs],
+        "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
     }
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
-             "features": len(feature_idf), "avgdl": avgdl}
+             "features": len(feature_idf), "avgdl": avgdl, "abbreviations": len(abbrev_short)}
     return arrays, tables, stats
 
 
@@ -174,6 +181,23 @@ def _postings(flat, starts):
     term, passage, tf = np.concatenate(terms), np.concatenate(passages), np.concatenate(counts)
     order = np.argsort(term, kind="stable")  # blocks are in passage order: stable keeps it per term
     return term[order], passage[order], tf[order]
+
+
+class _JsonRecords(Sequence):
+    """Documents as JSON lines, made one at a time as the table is written: a million records
+    are never all held as strings at once."""
+
+    def __init__(self, docs: list[Document]):
+        self._docs = docs
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __getitem__(self, i):
+        return document_to_json(self._docs[i])
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
 
 
 class _Ids(dict):

@@ -54,22 +54,39 @@ def markers(line: str, style: Style) -> str:
 
 
 def query_note(result: dict, style: Style, width: int = DEFAULT_WIDTH) -> str | None:
-    """The line that says what was searched when it is not what was typed.
+    """The lines that say what was searched when it is not what was typed.
 
     Spelling corrections (result["corrections"], when present) give a visible note; a follow-up
-    merged with its context (query differs from question) gives a dim one.
+    merged with its context (query differs from question) gives a dim one. Abbreviations expanded
+    (result["expansions"]) give a dim line "expanded: IVIG → intravenous immunoglobulin"; a query
+    that is only the question plus those expansions needs no "searched for" line.
     """
     query = clean(result.get("query") or "").strip()
+    question = clean(result.get("question") or "").strip()
     corrections = result.get("corrections") or []
+    expansions = [e for e in result.get("expansions") or [] if isinstance(e, dict)]
+    notes = []
     if corrections:
         fixes = ", ".join(f"{clean(str(c.get('from', '')))} → {clean(str(c.get('to', '')))}"
                           for c in corrections if isinstance(c, dict))
-        text, paint = f"searched for: {query}" + (f" ({fixes})" if fixes else ""), style.accent
-    elif query and query != clean(result.get("question") or "").strip():
-        text, paint = f"searched for: {query}", style.dim
-    else:
+        notes.append((f"searched for: {query}" + (f" ({fixes})" if fixes else ""), style.accent))
+    elif query and query != question and not _only_expanded(query, question, expansions):
+        notes.append((f"searched for: {query}", style.dim))
+    if expansions:
+        pairs = ", ".join(f"{clean(str(e.get('term', '')))} → {clean(str(e.get('expansion', '')))}"
+                          for e in expansions)
+        notes.append((f"expanded: {pairs}", style.dim))
+    if not notes:
         return None
-    return "\n".join(paint(line) for line in wrap(text, width, "", "  "))
+    return "\n".join(paint(line) for text, paint in notes for line in wrap(text, width, "", "  "))
+
+
+def _only_expanded(query: str, question: str, expansions: list[dict]) -> bool:
+    """Whether `query` is `question` followed by nothing but words of the expansions."""
+    if not query.startswith(question):
+        return False
+    added = set(_WORD.findall(query[len(question):]))
+    return added <= {w for e in expansions for w in _WORD.findall(clean(str(e.get("expansion", ""))))}
 
 
 def source_groups(hits: Iterable[dict]) -> list[tuple[list[int], str]]:
@@ -229,6 +246,7 @@ def query_words(query: str) -> dict[str, list[str]]:
 
 def render_explain(hit: dict, info: dict, query: str, style: Style, width: int = DEFAULT_WIDTH) -> str:
     """Why a hit ranked where it did: BM25 per query term, TF-IDF cosine, the fused score."""
+    query = info.get("query") or query  # the searched text, abbreviations expanded
     surface = query_words(query)
     out = [style.bold(f"Why [{hit['rank']}] {clean(hit['passage_id'])} ranks "
                       f"{'#' + str(info['rank']) if info.get('rank') else 'outside the candidates'}")]

@@ -2,6 +2,10 @@
 
 Fusion (chosen on the tuning half of PubMedQA dev, see README):
     final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+
+Expansions (abbreviations, qa/abbreviations.py) are searched with the question at a lower weight:
+each of their terms counts EXPANSION_WEIGHT in BM25 (a question term counts 1), and their TF-IDF
+vector is added to the question's at that weight before normalising.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from .index import Index
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
+EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 _LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
 
 
@@ -24,7 +29,9 @@ class Ranked:
     """Ranked passages of one question (indices into the index), best first."""
 
     query: str
-    terms: list[str]
+    terms: list[str]  # the question's terms
+    extra: list[str] = field(default_factory=list)  # expansion terms, each counting extra_weight
+    extra_weight: float = EXPANSION_WEIGHT
     passages: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     final: np.ndarray = field(default_factory=lambda: np.empty(0))
     bm25: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -33,14 +40,16 @@ class Ranked:
     q_weights: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
-def query_terms(index: Index, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def query_terms(index: Index, terms: list[str], extra: list[str] = (),
+                extra_weight: float = EXPANSION_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
     """Term ids and weights (repeats in the question count, as in rank-bm25) of the known terms.
 
     Empty when the question shares no content term with the corpus. Label words of metadata
     passages ("title", "published") are no content: they count only when the question is made
     of nothing else ("when was it published?"), never to drag in an off-topic question.
+    `extra` (expansion terms) count `extra_weight` each; they never make a question match alone.
     """
-    found: dict[int, int] = {}
+    found: dict[int, float] = {}
     content = False
     for t in terms:
         i = index.t["terms"].find(t)
@@ -50,6 +59,10 @@ def query_terms(index: Index, terms: list[str]) -> tuple[np.ndarray, np.ndarray]
     only_labels = all(t in _LABEL_TERMS for t in terms)
     if not found or not (content or only_labels):
         return np.empty(0, np.int64), np.empty(0)
+    for t in extra:
+        i = index.t["terms"].find(t)
+        if i >= 0 and extra_weight > 0:
+            found[i] = found.get(i, 0) + extra_weight
     ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
     weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
     return ids, weights
@@ -74,12 +87,34 @@ def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     return keep[order][:n]
 
 
+def query_vector(index: Index, terms: list[str], extra: list[str] = (),
+                 extra_weight: float = EXPANSION_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """The TF-IDF vector of the question, plus extra_weight times that of the expansion terms
+    (each L2-normalised before they are added; the sum normalised again)."""
+    q_ids, q_weights = index.tfidf_vector(terms)
+    if not extra or extra_weight <= 0:
+        return q_ids, q_weights
+    e_ids, e_weights = index.tfidf_vector(list(extra))
+    if not len(e_ids):
+        return q_ids, q_weights
+    ids, inverse = np.unique(np.concatenate([q_ids, e_ids]), return_inverse=True)
+    weights = np.bincount(inverse, weights=np.concatenate([q_weights, extra_weight * e_weights]),
+                          minlength=len(ids))
+    norm = np.linalg.norm(weights)
+    return ids, (weights / norm if norm > 0 else weights)
+
+
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
-         weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None) -> Ranked:
-    """mask: passages allowed (filters), applied before the top candidates are chosen."""
+         weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
+         expansion_weight: float = EXPANSION_WEIGHT) -> Ranked:
+    """mask: passages allowed (filters), applied before the top candidates are chosen.
+    expansion: text searched with the question at expansion_weight (abbreviations); the
+    Ranked query is the question followed by it."""
     terms = analyze(question)
-    result = Ranked(query=question, terms=terms)
-    ids, weights = query_terms(index, terms)
+    extra = analyze(expansion) if expansion else []
+    result = Ranked(query=f"{question.rstrip()} {expansion}" if expansion else question, terms=terms,
+                    extra=extra, extra_weight=expansion_weight)
+    ids, weights = query_terms(index, terms, extra, expansion_weight)
     if len(ids) == 0:
         return result
     touched, scores = bm25_scores(index, ids, weights)
@@ -89,7 +124,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     keep = top_by_score(touched, scores, candidates)
     passages, b = touched[keep], scores[keep]
     a = index.a
-    q_ids, q_weights = index.tfidf_vector(terms)
+    q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
     if weight > 0:
         cos = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], passages, q_ids, q_weights)
     else:  # BM25 order only: the cosine is not needed to rank
@@ -117,12 +152,16 @@ def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:
     return out
 
 
-def term_contributions(index: Index, terms: list[str], passage: int) -> list[tuple[str, float]]:
-    """BM25 contribution of each distinct query term to one passage (0 where it does not occur)."""
+def term_contributions(index: Index, terms: list[str], passage: int, extra: list[str] = (),
+                       extra_weight: float = EXPANSION_WEIGHT) -> list[tuple[str, float]]:
+    """BM25 contribution of each distinct query term to one passage (0 where it does not occur);
+    expansion terms (`extra`) count extra_weight each, as in rank."""
     a = index.a
     out, counts = [], {}
     for t in terms:
         counts[t] = counts.get(t, 0) + 1
+    for t in extra:
+        counts[t] = counts.get(t, 0) + extra_weight
     for t, count in counts.items():
         i = index.t["terms"].find(t)
         value = 0.0

@@ -19,8 +19,9 @@ from qa.index import Index, current_build
 
 from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_records, run_subprocess
 
-# schema 1 keys, then keys added by later issues ("corrections": spelling, issue 3)
-TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections"]
+# schema 1 keys, then keys added by later issues ("corrections": spelling, issue 3;
+# "expansions": abbreviations)
+TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions"]
 HIT_KEYS = ["rank", "score", "bm25", "tfidf", "passage_id", "doc_id", "section", "text", "highlight",
             "citation", "source"]
 # schema 1 keys in contract order, then keys added by later issues ("retracted": issue 4)
