@@ -42,8 +42,8 @@ from qa import search  # noqa: E402
 from qa.analyze import analyze  # noqa: E402
 from qa.cache import open_index  # noqa: E402
 from qa.engine import Engine  # noqa: E402
-from qa.evaluate import (answer_from_conclusion, mean, read_jsonl, read_qrels, read_queries,  # noqa: E402
-                         recall_at, reciprocal_rank_at, relevant, token_f1)
+from qa.evaluate import (answer_from_conclusion, compute, mean, read_jsonl, read_qrels, relevant,  # noqa: E402
+                         read_queries, token_f1)
 from qa.index import Settings  # noqa: E402
 from qa.sentences import split_sentences  # noqa: E402
 
@@ -157,10 +157,9 @@ def run_naive(results: dict, questions: list[tuple[str, str]]) -> Run:
 def metrics(run: Run, qids: list[str], qrels: dict, gold: dict) -> dict:
     out = {}
     if run.retrieval:
-        rel = {q: relevant(qrels.get(q, {})) for q in qids}
-        out["R@1"] = mean(recall_at(run.ranked[q], rel[q], 1) for q in qids)
-        out["R@5"] = mean(recall_at(run.ranked[q], rel[q], 5) for q in qids)
-        out["MRR@10"] = mean(reciprocal_rank_at(run.ranked[q], rel[q], 10) for q in qids)
+        # the measures of `qa eval`, computed by ir-measures from a run ranked best first
+        as_run = {q: {d: float(len(run.ranked[q]) - i) for i, d in enumerate(run.ranked[q])} for q in qids}
+        out.update(compute({q: qrels.get(q, {}) for q in qids}, as_run, ["R@1", "R@5", "MRR@10"]))
     if run.answers:
         out["answer-from-conclusion"] = mean(float(answer_from_conclusion(run.answer[q], gold.get(q))) for q in qids)
         out["token F1"] = mean(token_f1(run.answer[q], gold.get(q)) for q in qids)

@@ -47,10 +47,10 @@ def _stem(word: str) -> str:
 def word_terms(word: str) -> tuple[str, ...]:
     """Terms of one normalised surface token: () for a stop word; a compound adds its parts."""
     word = word.strip("'")
+    if word.endswith("'s"):  # before the stop-word test: "what's" is "what"
+        word = word[:-2]
     if not word or word in STOP_WORDS:
         return ()
-    if word.endswith("'s"):
-        word = word[:-2]
     terms = [_stem(word)]
     if "-" in word and not word.startswith("10."):
         terms += [_stem(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS]
@@ -73,7 +73,8 @@ _TERMS = _TermCache()
 def normalize(text: str) -> str:
     if text.isascii():  # NFKC and case folding reduce to lower() on ASCII: the common case, fast
         return text.lower()
-    return unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    # casefold turns İ into i + U+0307, which the tokenizer would split off: fold it to i
+    return unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").replace("’", "'")
 
 
 def words(text: str) -> list[str]:

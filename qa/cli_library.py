@@ -64,11 +64,12 @@ def _engine(args, open_index):
 
 def cmd_add(args, open_index) -> int:
     from .library import add, library_dir
+    from .terminal import one_line
 
     library = library_dir(args.library)
     report = add(args.paths, library)
     for line in report.rejected:
-        print(f"qa: error: {line}", file=sys.stderr)
+        print(f"qa: error: {one_line(line)}", file=sys.stderr)
     for line in report.duplicates:
         print(f"qa: {line}", file=sys.stderr)
     for path, count in report.added:

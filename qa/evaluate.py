@@ -157,3 +157,63 @@ def token_f1(answer_text: str | None, gold: str | None) -> float:
         return 0.0
     precision, recall = same / len(pred), same / len(ref)
     return 2 * precision * recall / (precision + recall)
+
+
+# ---------------------------------------------------------------- ranking measures (ir-measures)
+
+# Names people write for ir-measures' measures.
+ALIASES = {"MRR": "RR", "Recall": "R", "recall": "R", "ndcg": "nDCG", "NDCG": "nDCG", "map": "AP", "MAP": "AP"}
+DEFAULT_MEASURES = "nDCG@10 R@1 R@5 MRR@10"
+
+
+def measure_names(text: str) -> list[str]:
+    """'nDCG@10 R@1 MRR@10' -> the names as given (MRR@10 is ir-measures' RR@10)."""
+    return text.replace(",", " ").split()
+
+
+def _ir_name(name: str) -> str:
+    head, at, cutoff = name.partition("@")
+    return ALIASES.get(head, head) + at + cutoff
+
+
+def compute(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], names: list[str]) -> dict[str, float]:
+    """Mean of each measure over the queries that have judgements, computed by ir-measures.
+
+    A query of the qrels that the run does not answer counts as 0 (ir-measures leaves it out;
+    we add it back, as trec_eval -c does), so a silent system is not rewarded."""
+    import ir_measures
+
+    try:
+        measures = {name: ir_measures.parse_measure(_ir_name(name)) for name in names}
+    except (ValueError, NameError, TypeError) as e:
+        from .errors import QAError
+
+        raise QAError(f"unknown measure in {' '.join(names)!r} ({e}); e.g. nDCG@10 R@1 MRR@10 P@5 AP") from None
+    judged = {q for q, docs in qrels.items() if docs}
+    qrel_list = [ir_measures.Qrel(q, d, int(rel)) for q, docs in qrels.items() for d, rel in docs.items()]
+    run_list = [ir_measures.ScoredDoc(q, d, float(s)) for q, docs in run.items() if q in judged
+                for d, s in docs.items()]
+    per_query: dict[str, dict[str, float]] = {name: {} for name in names}
+    by_measure = {m: name for name, m in measures.items()}
+    for metric in ir_measures.iter_calc(list(measures.values()), qrel_list, run_list):
+        per_query[by_measure[metric.measure]][metric.query_id] = metric.value
+    return {name: (sum(values.values()) / len(judged) if judged else 0.0) for name, values in per_query.items()}
+
+
+def read_trec_run(path) -> dict[str, dict[str, float]]:
+    """A TREC run file (qid Q0 docid rank score tag) as {qid: {docid: score}}."""
+    from .errors import InputError
+
+    run: dict[str, dict[str, float]] = {}
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise InputError(str(path), f"expected 'qid Q0 docid rank score tag', got {len(parts)} fields", number)
+            try:
+                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+            except ValueError:
+                raise InputError(str(path), f"score {parts[4]!r} is not a number", number) from None
+    return run

@@ -64,8 +64,12 @@ def parse_years(text: str) -> tuple[int | None, int | None]:
 
 
 def build(years=(), journals=(), authors=(), sections=(), sources=()) -> Filters:
-    return Filters(tuple(parse_years(y) for y in years), tuple(fold(j) for j in journals),
-                   tuple(fold(a) for a in authors), tuple(fold(s) for s in sections), tuple(sources))
+    filters = Filters(tuple(parse_years(y) for y in years), tuple(fold(j) for j in journals),
+                      tuple(fold(a) for a in authors), tuple(fold(s) for s in sections), tuple(sources))
+    for key, values in zip(KEYS[1:], (filters.journals, filters.authors, filters.sections, filters.sources)):
+        if any(not v.strip() for v in values):  # `author:""` would silently exclude every document
+            raise QAError(f"empty {key} filter (use {key}:NAME, or quotes around a name with spaces)")
+    return filters
 
 
 def extract_inline(question: str) -> tuple[str, Filters]:

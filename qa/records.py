@@ -40,6 +40,47 @@ def document_from_json(text: str) -> Document:
     return Document(**d)
 
 
+_OPTIONAL_TEXT = ("title", "journal", "journal_full", "date", "volume", "issue", "pages", "doi", "pmid",
+                  "pmc", "source_path")
+_REFERENCE_TEXT = ("journal", "date", "volume", "issue", "pages", "title", "doi", "pmid")
+
+
+def _checked(doc: Document) -> Document:
+    """A damaged record that json.loads accepted: a wrong type would crash later, far from the
+    file (`"title": 5` when the index folds it), and a lone surrogate escape ("\\ud800") cannot
+    be written as UTF-8. TypeError / UnicodeEncodeError (a ValueError) name the problem."""
+
+    def text(value, name: str, optional: bool = True) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string{' or null' if optional else ''}")
+        value.encode("utf-8")
+
+    text(doc.doc_id, "doc_id", optional=False)
+    if not doc.doc_id.strip():
+        raise TypeError("doc_id is empty")
+    for name in _OPTIONAL_TEXT:
+        text(getattr(doc, name), name)
+    for name in ("authors", "article_types", "keywords"):
+        for value in getattr(doc, name):
+            text(value, name, optional=False)
+    if not isinstance(doc.retracted, bool):
+        raise TypeError("retracted must be true or false")
+    for section in doc.sections:
+        text(section.label, "section label")
+        text(section.text, "section text", optional=False)
+    for ref in doc.references:
+        if not isinstance(ref.number, int) or isinstance(ref.number, bool):
+            raise TypeError("reference number must be a number")
+        text(ref.text, "reference text", optional=False)
+        for name in _REFERENCE_TEXT:
+            text(getattr(ref, name), f"reference {name}")
+        for value in ref.authors:
+            text(value, "reference authors", optional=False)
+    return doc
+
+
 def looks_like_records(first_line: str) -> bool:
     """A prefix test: the first line may be longer than what format detection reads."""
     return first_line.lstrip().startswith('{"doc_id":')
@@ -53,9 +94,12 @@ def read_records(path) -> list[Document]:
             for number, line in enumerate(f, 1):
                 if line.strip():
                     try:
-                        docs.append(document_from_json(line))
-                    except (ValueError, TypeError, KeyError) as e:
-                        raise InputError(str(path), f"damaged library record ({e})", number) from None
+                        docs.append(_checked(document_from_json(line)))
+                    except RecursionError:
+                        raise InputError(str(path), "damaged library record (nested too deeply)", number) from None
+                    except (ValueError, TypeError, KeyError, AttributeError) as e:
+                        reason = " ".join(str(e).split())  # one line: a key may hold a newline
+                        raise InputError(str(path), f"damaged library record ({reason})", number) from None
     except OSError as e:
         raise InputError(str(path), e.strerror or str(e)) from None
     except UnicodeDecodeError as e:

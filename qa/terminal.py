@@ -58,3 +58,8 @@ class Progress:
         if self.enabled:
             self.stream.write("\r" + " " * (len(self.label) + 50) + "\r")
             self.stream.flush()
+
+
+def one_line(text: str) -> str:
+    """clean() and line breaks as spaces: for messages that must stay on one line."""
+    return clean(text).replace("\n", " ").replace("\t", " ")

@@ -31,6 +31,28 @@ def looks_like_beir(first_line: str) -> bool:
     return first_line.lstrip().startswith("{") and re.search(r'"_id"\s*:', first_line) is not None
 
 
+# A \u escape of a surrogate: a pair is one character, but json.loads also accepts a lone
+# one ("\ud800"), which no UTF-8 index table or output can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(record) -> bool:
+    stack = [record]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _opt_str(value) -> str | None:
     if value is None or value == "":
         return None
@@ -41,7 +63,7 @@ def _document(record: dict, path: str, line: int) -> Document:
     if not isinstance(record, dict):
         raise InputError(path, "expected a JSON object", line)
     doc_id = _opt_str(record.get("_id"))
-    if doc_id is None:
+    if doc_id is None or not doc_id.strip():
         raise InputError(path, "missing `_id`", line)
     title, text = record.get("title") or "", record.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str):
@@ -85,6 +107,11 @@ def read_beir(path) -> list[Document]:
                     record = json.loads(line)
                 except ValueError as e:
                     raise InputError(path, f"invalid JSON ({e.msg})", number) from None
+                except RecursionError:
+                    raise InputError(path, "invalid JSON (nested too deeply)", number) from None
+                if _SURROGATE_ESCAPE.search(line) and _lone_surrogate(record):
+                    raise InputError(path, "invalid JSON (a \\u escape is a lone surrogate, not a character)",
+                                     number)
                 docs.append(_document(record, path, number))
     except UnicodeDecodeError as e:
         raise InputError(path, f"not UTF-8 text (byte {e.start})") from None

@@ -135,6 +135,7 @@ def parse_medline(text: str, path: str) -> list[Document]:
 def _split_records(text: str, path: str) -> list[_Record]:
     """Group tag lines and their continuations into records, with line numbers."""
     lines = _NEWLINE.split(text.lstrip("\ufeff"))
+    continues = _continues(lines)
     records: list[_Record] = []
     current: _Record | None = None
     for index, raw in enumerate(lines):
@@ -144,7 +145,7 @@ def _split_records(text: str, path: str) -> list[_Record]:
             # A blank line (PubMed prints six spaces) inside a wrapped value, followed by more of
             # that value, is a paragraph break (seen in some AB fields; Biopython issue #4557).
             # Otherwise a blank line ends the record.
-            if current is not None and _continues(lines, index):
+            if current is not None and continues[index]:
                 current.fields[-1].parts.append("")
                 continue
             current = None
@@ -178,12 +179,20 @@ def _split_records(text: str, path: str) -> list[_Record]:
     return records
 
 
-def _continues(lines: list[str], index: int) -> bool:
-    """True when the next non-blank line after lines[index] is an indented continuation."""
-    for raw in lines[index + 1 :]:
+def _continues(lines: list[str]) -> list[bool]:
+    """For each line: True when the next non-blank line after it is an indented continuation.
+
+    One pass from the end: looking ahead from every blank line made files with many blank
+    lines quadratic (a 2 MB file took 10 s).
+    """
+    out = [False] * len(lines)
+    following = False  # what the next non-blank line below says
+    for index in range(len(lines) - 1, -1, -1):
+        out[index] = following
+        raw = lines[index]
         if raw.strip():
-            return raw[0] in " \t"
-    return False
+            following = raw[0] in " \t"
+    return out
 
 
 def _preview(line: str) -> str:

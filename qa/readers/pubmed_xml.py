@@ -171,8 +171,9 @@ def _line_of(data: bytes, needle: bytes) -> int | None:
 
 def _check_root(root: Element, path: str) -> None:
     if root.tag not in _SET_TAGS + _RECORD_TAGS:
+        tag = " ".join(root.tag.split())  # a namespace URI may hold "&#10;": one line
         raise InputError(
-            path, f"not PubMed XML: the root element is <{root.tag}>, not <PubmedArticleSet>"
+            path, f"not PubMed XML: the root element is <{tag}>, not <PubmedArticleSet>"
         )
 
 

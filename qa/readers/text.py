@@ -669,19 +669,22 @@ _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 _ESCAPABLE = "\\`*_{}[]()#+-.!<>|~\"$%&',/:;=?@^"
-# Spans are bounded ({1,N}) so that unmatched markers cost linear, not quadratic, time.
+# Spans are bounded ({1,N}) so that unmatched markers cost linear, not quadratic, time, and
+# a span cannot run past the next opener of its own kind ("[", "<", the emphasis marker): else
+# each of a line of openers ("[[[[", "<a<a<a", "*a *a *a") rescanned up to N characters, or
+# to the end of the line, and a 100 kB line took 5-11 s.
 _CODE_SPAN = re.compile(r"(`{1,5})(.{1,2000}?)\1", re.S)
-_IMAGE = re.compile(r"!\[[^\]]{0,2000}\](?:\([^)]{0,2000}\)|\[[^\]]{0,200}\])?")
-_LINK = re.compile(r"\[([^\]]{0,2000})\]\((?:[^()\s]|\([^()\s]{0,500}\)){0,2000}"
+_IMAGE = re.compile(r"!\[[^\[\]]{0,2000}\](?:\([^)]{0,2000}\)|\[[^\[\]]{0,200}\])?")
+_LINK = re.compile(r"\[([^\[\]]{0,2000})\]\((?:[^()\s]|\([^()\s]{0,500}\)){0,2000}"
                    r"(?:\s+(?:\"[^\"]{0,500}\"|'[^']{0,500}'))?\s*\)")
-_REF_LINK = re.compile(r"\[([^\]]{1,2000})\]\[[^\]]{0,200}\]")
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
-_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+|[^>\s@]+@[^>\s@]+\.[^>\s@]+)>")
+_REF_LINK = re.compile(r"\[([^\[\]]{1,2000})\]\[[^\[\]]{0,200}\]")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]+\]")
+_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^<>\s]+|[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+)>")
 _HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,1000}?)(?<=\S)\1", re.S)
-_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.{1,1000}?)(?<=[^\s*])\*(?![\w*])", re.S)
-_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.{1,1000}?)(?<=[^\s_])_(?![\w_])", re.S)
-_STRIKE = re.compile(r"~~(?=\S)(.{1,1000}?)(?<=\S)~~", re.S)
+_STRONG = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).){1,1000}?)(?<=\S)\1", re.S)
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]{1,1000}?)(?<=[^\s*])\*(?![\w*])")
+_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_]{1,1000}?)(?<=[^\s_])_(?![\w_])")
+_STRIKE = re.compile(r"~~(?=\S)((?:(?!~~).){1,1000}?)(?<=\S)~~", re.S)
 
 
 def strip_inline(text: str) -> str:
