@@ -87,7 +87,10 @@ def _split_lines(text: str) -> list[str]:
 
 def _header_names(line: str, delimiter: str) -> list[str]:
     # Parse with csv so a quoted header ("id","question") is recognised too.
-    fields = next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a lone "\r" (old Mac line ends): not a header
+        return []
     return [field.strip().lower() for field in fields]
 
 
@@ -151,20 +154,27 @@ def _read_table(text: str, delimiter: str, name: str) -> list[Question]:
     header = None
     questions = []
     end = 0  # last physical line consumed; the next record starts after it
-    for row in reader:
-        start, end = end + 1, reader.line_num
-        if not any(field.strip() for field in row):
-            continue  # blank line
-        if header is None:
-            header = [field.strip().lower() for field in row]
-            if "id" not in header or "question" not in header:  # e.g. an unbalanced quote
-                raise InputError(name, 'header must name "id" and "question" columns', line=start)
-            id_col, q_col = header.index("id"), header.index("question")
-            continue
-        if len(row) <= max(id_col, q_col):
-            missing = "id" if len(row) <= id_col else "question"
-            raise InputError(name, f'row has {len(row)} field(s), missing the "{missing}" column', line=start)
-        questions.append(_make_question(row[id_col].strip(), row[q_col]))
+    # csv refuses fields over 128 KiB by default: a long question would stop the whole batch.
+    limit = csv.field_size_limit(max(len(text), csv.field_size_limit()))
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not any(field.strip() for field in row):
+                continue  # blank line
+            if header is None:
+                header = [field.strip().lower() for field in row]
+                if "id" not in header or "question" not in header:  # e.g. an unbalanced quote
+                    raise InputError(name, 'header must name "id" and "question" columns', line=start)
+                id_col, q_col = header.index("id"), header.index("question")
+                continue
+            if len(row) <= max(id_col, q_col):
+                missing = "id" if len(row) <= id_col else "question"
+                raise InputError(name, f'row has {len(row)} field(s), missing the "{missing}" column', line=start)
+            questions.append(_make_question(row[id_col].strip(), row[q_col]))
+    except csv.Error as e:
+        raise InputError(name, f"not valid CSV ({e})", line=reader.line_num or None) from None
+    finally:
+        csv.field_size_limit(limit)
     return questions
 
 

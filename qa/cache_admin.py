@@ -126,8 +126,30 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _lock_held(directory: Path) -> bool:
+    """Another process holds the writers' lock of the directory (`.lock`, flock; see qa/locking.py)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fd = os.open(directory / ".lock", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False
+
+
 def being_built(directory: Path) -> bool:
-    """A `.tmp-*` build directory whose process (the pid ending its name) is alive."""
+    """A `.tmp-*` build directory whose process (the pid ending its name) is alive, or the
+    directory's writers' lock held by another process."""
     for tmp in directory.glob(".tmp-*"):
         try:
             pid = int(tmp.name.rsplit("-", 1)[1])
@@ -135,7 +157,7 @@ def being_built(directory: Path) -> bool:
             continue
         if _pid_alive(pid):
             return True
-    return False
+    return _lock_held(directory)
 
 
 def disk_usage(directory: Path) -> int:

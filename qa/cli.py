@@ -10,7 +10,7 @@ import stat
 import sys
 import time
 
-from . import __version__, cache_admin, cli_library
+from . import __version__, cache_admin, cli_eval, cli_library
 from .errors import QAError
 
 EXAMPLES = """\
@@ -110,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     _corpus_options(index)
     cli_library.add_parsers(sub, fmt, _corpus_options)
     cache_admin.add_parser(sub, fmt, _corpus_options)
+    cli_eval.add_parser(sub, fmt, _corpus_options)
     return p
 
 
@@ -213,7 +214,7 @@ def cmd_batch(args) -> int:
     from . import workers
     from .batch_io import read_questions
     from .engine import Engine
-    from .terminal import Progress
+    from .terminal import Progress, one_line
 
     questions = read_questions(args.input)
     filters = cli_library.filters_from(args)
@@ -240,7 +241,7 @@ def cmd_batch(args) -> int:
             for done, (qid, error, result) in enumerate(answers, 1):
                 if error is not None:
                     failed += 1
-                    print(f"qa: question {qid}: {error}", file=sys.stderr)
+                    print(f"qa: question {one_line(qid)}: {one_line(error)}", file=sys.stderr)
                 writer.write(result)
                 bar.update(done)
             writer.close()
@@ -267,11 +268,15 @@ def cmd_index(args) -> int:
 
 
 COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_index, "cache": cache_admin.cmd_cache,
+            "eval": lambda args: cli_eval.cmd_eval(args, _open),
             **{name: (lambda args, f=f: f(args, _open)) for name, f in cli_library.COMMANDS.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser()
+    # bytes that are not UTF-8 arrive as lone surrogates; they cannot be printed back
+    argv = [a.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            for a in (sys.argv[1:] if argv is None else argv)]
     args = p.parse_args(argv)
     if not args.command:
         if not _stdin_readable():  # nothing to chat with (no terminal, no pipe): say how to use qa
@@ -281,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except QAError as e:
-        print(f"qa: error: {e}", file=sys.stderr)
+        from .terminal import one_line
+
+        print(f"qa: error: {one_line(str(e))}", file=sys.stderr)  # one line, whatever a path holds
         return 1
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)

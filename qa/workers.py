@@ -137,6 +137,7 @@ class Parallel:
         self.chunks = [questions[i:i + size] for i in range(0, len(questions), size)]
         self.window = WINDOW_PER_WORKER * workers
         self.stopped = 0
+        self._finished = False  # every result was yielded: the workers are idle
         self._pool: list[_Worker] = []
         ctx = multiprocessing.get_context(start_method())
         for stream in (sys.stdout, sys.stderr):  # a forked child must not inherit unwritten output
@@ -199,6 +200,7 @@ class Parallel:
                         self._stopped(w, ready)
                 else:
                     self._stopped(w, ready)
+        self._finished = True
 
     def writer(self, out) -> TextWriter:
         return TextWriter(self.fmt, out)
@@ -238,15 +240,17 @@ class Parallel:
                 for q in self.chunks[c]]
 
     def close(self) -> None:
-        """Ask the workers to finish, then make sure they have; safe to call twice."""
+        """End the workers: idle ones are asked to finish, busy ones (the batch was left early,
+        e.g. Ctrl-C or a closed output) are terminated. Safe to call twice."""
         for w in self._pool:
-            if w.alive:
+            if w.alive and self._finished:
                 try:
                     w.conn.send(None)
                 except (OSError, ValueError):
                     pass
         for w in self._pool:
-            w.process.join(2 if w.alive else 0.1)
+            if self._finished:
+                w.process.join(2 if w.alive else 0.1)
             if w.process.is_alive():
                 w.process.terminate()
                 w.process.join(2)
