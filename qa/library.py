@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import locking
 from .errors import InputError, QAError
 from .ingest import read_file
 from .models import Document
@@ -85,7 +86,14 @@ def _stored_name(path: Path, folder: Path) -> str:
 
 
 def add(paths: list[str], library: Path) -> AddReport:
-    """Parse each file completely; add the records that are new; report the rest."""
+    """Parse each file completely; add the records that are new; report the rest.
+
+    One writer at a time: a second `qa add` or `qa remove` waits for the library lock."""
+    with locking.exclusive(library, "changing this library"):
+        return _add(paths, library)
+
+
+def _add(paths: list[str], library: Path) -> AddReport:
     report = AddReport()
     known: dict[str, str] = {}
     for _, doc in library_documents(library):
@@ -122,6 +130,11 @@ def add(paths: list[str], library: Path) -> AddReport:
 
 def remove(ids: list[str], library: Path) -> list[str]:
     """Take documents out of the library; returns the ids removed. Unknown ids raise QAError."""
+    with locking.exclusive(library, "changing this library"):
+        return _remove(ids, library)
+
+
+def _remove(ids: list[str], library: Path) -> list[str]:
     by_file: dict[Path, list[Document]] = {}
     for f, doc in library_documents(library):
         by_file.setdefault(f, []).append(doc)
