@@ -12,6 +12,8 @@ import unicodedata
 
 import Stemmer  # PyStemmer: Snowball stemmers in C
 
+from .variants import GREEK_TABLE, american
+
 # A DOI is one token; otherwise word characters joined by inner hyphens, periods or
 # apostrophes (il-6, 25.9, e.g, crohn's). A period or hyphen at the edge is punctuation.
 _TOKEN = re.compile(
@@ -51,6 +53,7 @@ def word_terms(word: str) -> tuple[str, ...]:
         word = word[:-2]
     if not word or word in STOP_WORDS:
         return ()
+    word = american(word)
     terms = [_stem(word)]
     if "-" in word and not word.startswith("10."):
         terms += [_stem(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS]
@@ -73,8 +76,10 @@ _TERMS = _TermCache()
 def normalize(text: str) -> str:
     if text.isascii():  # NFKC and case folding reduce to lower() on ASCII: the common case, fast
         return text.lower()
-    # casefold turns İ into i + U+0307, which the tokenizer would split off: fold it to i
-    return unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").replace("’", "'")
+    # casefold turns İ into i + U+0307, which the tokenizer would split off: fold it to i.
+    # Greek letters are spelt out (variants.GREEK): "TNF-α" meets "TNF-alpha".
+    text = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").replace("’", "'")
+    return text.translate(GREEK_TABLE)
 
 
 def words(text: str) -> list[str]:

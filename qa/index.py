@@ -27,7 +27,7 @@ from .models import Document, Passage
 from .records import document_from_json, document_to_json
 from .strings import StringTable, write_table
 
-FORMAT_VERSION = 6  # 6: abbreviation tables
+FORMAT_VERSION = 7  # 6: abbreviation tables; 7: spelling variants in the analyzer
 KINDS = ("body", "reference", "metadata")
 ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr",
           "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length", "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",

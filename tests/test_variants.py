@@ -1,0 +1,32 @@
+"""Spelling variants meet: Greek letters spelt out, British stems, hyphenated compounds joined."""
+from __future__ import annotations
+
+import pytest
+
+from qa.analyze import analyze
+from qa.engine import Engine
+from qa.index import Index, Settings, build
+from qa.models import Document, Section
+
+
+@pytest.mark.parametrize("a,b", [
+    ("TNF-α", "TNF-alpha"), ("IFN-γ", "IFN-gamma"), ("haemoglobin", "hemoglobin"), ("oedema", "edema"),
+    ("tumour", "tumor"), ("paediatric", "pediatric"), ("oesophageal", "esophageal"), ("anaemia", "anemia"),
+])
+def test_variants_give_the_same_terms(a, b):
+    assert analyze(a) == analyze(b)
+
+
+@pytest.mark.parametrize("word", ["aerobic", "paean", "haemophilus"])
+def test_words_that_only_look_british_keep_matching_themselves(word):
+    assert analyze(word) == analyze(word.upper())
+
+
+def test_a_question_in_one_spelling_finds_a_passage_in_the_other():
+    docs = [Document(doc_id="d1", sections=(Section(None, "Serum TNF-alpha and haemoglobin were measured."),)),
+            Document(doc_id="d2", sections=(Section(None, "Muscle strength improved after exercise."),))]
+    arrays, tables, stats = build(docs, Settings(), whole_documents=True)
+    engine = Engine(Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__}))
+    for question in ("Is TNF-α raised?", "hemoglobin levels", "haemoglobin TNF alpha"):
+        hits = engine.ask(question)["hits"]
+        assert hits and hits[0]["doc_id"] == "d1", question
