@@ -112,20 +112,6 @@ def in_use_dir(args) -> Path:
     return _cache().index_dir_for(corpus_paths(args), settings, getattr(args, "index", None))
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def _lock_held(directory: Path) -> bool:
     """Another process holds the writers' lock of the directory (`.lock`, flock; see qa/locking.py)."""
     try:
@@ -155,7 +141,7 @@ def being_built(directory: Path) -> bool:
             pid = int(tmp.name.rsplit("-", 1)[1])
         except (IndexError, ValueError):
             continue
-        if _pid_alive(pid):
+        if _ix().pid_alive(pid):
             return True
     return _lock_held(directory)
 

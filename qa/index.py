@@ -310,13 +310,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (a build's temporary directory names its writer)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    except OSError:
+        return False
     return True
 
 
@@ -326,7 +331,7 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
             pid = int(tmp.name.rsplit("-", 1)[1])
         except (IndexError, ValueError):
             pid = -1
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
