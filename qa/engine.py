@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import abbreviations, answer, cite, search
+from . import confidence as trust
 from .index import Index
 from .filters import Filters, extract_inline, passage_mask
 from .models import Document, Hit
@@ -135,7 +136,10 @@ class Engine:
         hits, sentences = self.hits(ranked, positions)
         fixes = [{"from": c.original, "to": c.corrected} for c in corrections]
         if not hits:
-            return result_dict(qid, question, ranked.query, None, [], corrections=fixes, expansions=expansions)
+            # nothing matches: no answer, and no trust in one (confidence 0)
+            return result_dict(qid, question, ranked.query, None, [], confidence=0.0, corrections=fixes,
+                               expansions=expansions)
+        confidence = round(trust.score(self.confidence_features(ranked)), 4)
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
         q_words = answer.question_words(question)
         top = hits[0].score or 1.0
@@ -153,5 +157,9 @@ class Engine:
                     continue  # a title line repeats the question; it answers only "what is the title"
                 score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
                 candidates.append((s, hit.rank, score))
-        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, corrections=fixes,
-                           expansions=expansions)
+        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, confidence=confidence,
+                           corrections=fixes, expansions=expansions)
+
+    def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
+        content = [t for t in ranked.terms if t not in search._LABEL_TERMS] or list(ranked.terms)
+        return trust.features(self.index, ranked, content)

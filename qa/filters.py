@@ -29,6 +29,7 @@ class Filters:
     authors: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # documents left out (no option: evaluation and tests use it)
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -122,6 +123,10 @@ def passage_mask(index, filters: Filters) -> np.ndarray | None:
             if i >= 0:
                 hit[i] = True
         doc_ok &= hit
+    for source in filters.excluded:
+        i = t["doc_ids"].find(source)
+        if i >= 0:
+            doc_ok[i] = False
     mask = doc_ok[np.asarray(a["passage.doc"])]
     if filters.sections:
         labels = [fold(t["sections"][i]) for i in range(len(t["sections"]))]

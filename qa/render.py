@@ -17,6 +17,7 @@ from .terminal import Style, clean
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 30
+LOW_CONFIDENCE = 0.5  # as qa.confidence.LOW (not imported: rendering stays numpy-free)
 NOTHING = "Nothing in the corpus matches this question."
 
 _MARKER = re.compile(r"\[\d+\]")
@@ -147,6 +148,9 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
     if answer and result.get("answer") and first == 1:
         out.append(style.bold("Answer"))
         out += [markers(x, style) for x in wrap(clean(result["answer"]["text"]), width, "  ")]
+        low = result.get("confidence")
+        if low is not None and low < LOW_CONFIDENCE:
+            out.append(style.dim(f"  low confidence ({low:.2f}): these passages may not answer the question"))
         out.append("")
     if hits:
         out.append(style.bold("Passages"))

@@ -141,7 +141,7 @@ def test_json_schema(cli):
     assert result["schema"] == 1 and result["id"] == "1"
     assert result["question"] == "Which drugs give reason to be optimistic for nonresponding patients?"
     assert isinstance(result["query"], str)
-    assert result["confidence"] is None
+    assert 0.0 <= result["confidence"] <= 1.0
     hits = result["hits"]
     assert hits
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))

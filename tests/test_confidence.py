@@ -1,0 +1,44 @@
+"""confidence: high when the corpus holds the answer, low when it does not, 0 when nothing matches."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import BEIR, beir_records
+from qa.engine import Engine
+from qa.filters import Filters
+from qa.index import Index, Settings, build
+from qa.readers.beir import read_beir
+
+
+@pytest.fixture(scope="module")
+def engine():
+    arrays, tables, stats = build(read_beir(BEIR), Settings())
+    return Engine(Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__}))
+
+
+def conclusion_question(record) -> str:
+    conclusion = record["text"].rsplit("CONCLUSION", 1)[-1].split(":", 1)[-1]
+    return " ".join(w for w in conclusion.split() if len(w) > 5)[:200]
+
+
+def test_answer_in_the_corpus_is_confident_and_without_it_is_not(engine):
+    confident, removed = [], []
+    for record in beir_records(BEIR):
+        question = conclusion_question(record)
+        confident.append(engine.ask(question)["confidence"])
+        removed.append(engine.ask(question, filters=Filters(excluded=(record["_id"],)))["confidence"])
+    assert sum(c >= 0.5 for c in confident) >= 0.75 * len(confident)
+    assert sum(c >= 0.5 for c in removed) <= 0.25 * len(removed)
+    assert all(a >= b for a, b in zip(confident, removed))
+
+
+def test_nothing_matches_gives_no_answer_and_confidence_zero(engine):
+    r = engine.ask("What is the capital of France?")
+    assert r["answer"] is None and r["hits"] == [] and r["confidence"] == 0.0
+
+
+def test_mostly_unknown_words_are_never_confident(engine):
+    record = beir_records(BEIR)[0]
+    known = conclusion_question(record).split()[:2]
+    question = " ".join(known + ["quarkonium", "chromodynamics", "footballers", "sonatas", "glaciers"])
+    assert engine.ask(question)["confidence"] < 0.5
