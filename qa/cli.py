@@ -107,6 +107,9 @@ def parser() -> argparse.ArgumentParser:
                            "on demand too); rebuilds only when the corpus changed unless --rebuild.",
                            epilog="example:\n  qa index --corpus data/corpus.jsonl --bm25 okapi")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
+    index.add_argument("--verify", action="store_true",
+                       help="check every file of the index against its checksum (loading checks sizes, and "
+                            "checksums of files up to 8 MB); rebuild it if any is damaged")
     _corpus_options(index)
     cli_library.add_parsers(sub, fmt, _corpus_options)
     cache_admin.add_parser(sub, fmt, _corpus_options)
@@ -256,6 +259,16 @@ def cmd_batch(args) -> int:
 
 def cmd_index(args) -> int:
     index, built = _open(args, rebuild=args.rebuild)
+    if args.verify and not built and index.path is not None:
+        from . import index as ix
+
+        try:
+            ix.check_files(index.path, index.manifest, full=True)
+        except ValueError as e:
+            print(f"qa: the index in {index.path} is damaged ({e}); rebuilding it", file=sys.stderr)
+            index, built = _open(args, rebuild=True)
+        else:
+            print("verified: every file matches its checksum")
     m = index.manifest
     s = m["stats"]
     where = index.path or "memory (not saved)"

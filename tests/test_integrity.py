@@ -60,3 +60,17 @@ def test_arrays_of_a_fresh_build_match_their_checksums(cli, qa_home):
     manifest = json.loads((build / "manifest.json").read_text())
     assert {f"{name}.npy" for name in ix.ARRAYS} <= manifest["files"].keys()
     assert np.load(build / "bm25.impacts.npy").dtype == np.float32
+
+
+def test_index_verify_finds_a_flip_that_loading_does_not_check(cli, qa_home, monkeypatch):
+    cli("index")
+    build = the_build(qa_home)
+    target = build / "passages.txt"
+    data = bytearray(target.read_bytes())
+    data[10] ^= 0x01
+    target.write_bytes(bytes(data))
+    monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)  # as for a large index: loading checks sizes only
+    r = cli("index", "--verify")
+    assert r.code == 0 and "damaged" in r.err and "passages.txt" in r.err and "built in" in r.out
+    r = cli("index", "--verify")
+    assert r.code == 0 and "verified" in r.out and r.err == ""
