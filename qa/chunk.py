@@ -6,7 +6,7 @@ labelled section (BACKGROUND, CONCLUSIONS, ...) so each passage has one section.
 """
 from __future__ import annotations
 
-from .cite import cite_reference, short_label
+from .cite import short_label
 from .models import Document, Passage
 from .sentences import split_sentences
 
@@ -93,7 +93,3 @@ def whole(doc: Document) -> list[Passage]:
     """The document's text as one passage (for corpora already cut into passages)."""
     text = " ".join(s.text for s in doc.sections).strip()
     return [Passage(f"{doc.doc_id}#0", doc.doc_id, 0, "body", text)] if text else []
-
-
-def reference_citation(doc: Document, number: int) -> str:
-    return cite_reference(doc.references[number - 1], doc)
