@@ -395,7 +395,6 @@ def worker_query(args) -> dict:
 def worker_check(args) -> dict:
     """qa BM25 top 10 against bm25s lucene top 10, bm25s indexing qa's analyzer tokens."""
     import bm25s
-    import numpy as np
 
     from qa import search
     from qa.analyze import analyze

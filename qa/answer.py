@@ -13,7 +13,6 @@ import numpy as np
 
 from . import tfidf
 from .analyze import analyze, words
-from .sentences import split_sentences
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700

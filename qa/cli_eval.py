@@ -3,7 +3,6 @@ standard measures computed by ir-measures; the PubMedQA bench uses the same func
 from __future__ import annotations
 
 import json
-import sys
 
 from .errors import QAError
 

@@ -343,8 +343,8 @@ def save(index_dir: Path, arrays, tables, manifest) -> Path:
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     try:
-        for key, array in arrays.items():
-            np.save(tmp / f"{key}.npy", np.ascontiguousarray(array))
+        for key, values in arrays.items():
+            np.save(tmp / f"{key}.npy", np.ascontiguousarray(values))
         for key, items in tables.items():
             write_table(tmp, key, items)
         for f in tmp.iterdir():

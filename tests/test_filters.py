@@ -1,7 +1,6 @@
 """Filters: parsing (options and inline), and the passage mask applied before ranking."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

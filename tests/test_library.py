@@ -1,7 +1,6 @@
 """The library end to end: qa add / sources / show / cite / remove, duplicates, rejects, filters."""
 from __future__ import annotations
 
-import json
 
 import pytest
 

@@ -195,7 +195,7 @@ def test_start_method_is_fork_on_linux():
 
 def test_spawned_workers_give_the_same_results(tmp_path, monkeypatch):
     """The start method used where fork is not (macOS, Windows): arguments and results pickle."""
-    from qa.batch_io import Question, ResultWriter
+    from qa.batch_io import Question
     from qa.cache import open_index
     from qa.engine import Engine
     from qa.index import Settings

@@ -1,7 +1,6 @@
 """What several readers share: reading a file with one-line errors, and structured-abstract labels."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from qa.errors import InputError
 

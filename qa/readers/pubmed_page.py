@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from qa.errors import InputError
 from qa.models import Document, Reference, Section
