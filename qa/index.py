@@ -97,6 +97,7 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
     term_idf = bm25_formula.idf(df, n, settings.bm25)
     impacts = bm25_formula.impacts(tf, lengths[indices], term_idf[postings_term], avgdl or 1.0,
                                    settings.bm25, settings.k1, settings.b).astype(np.float32)
+    del postings_term  # one posting-sized array less while TF-IDF is built
 
     feature_idf, bigrams, (t_indptr, t_indices, t_data) = tfidf.fit(flat, starts, n_terms)
 
