@@ -90,7 +90,7 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
             content[[sorted_id[term_ids[t]] for t in analyze(p.content) if t in term_ids]] = True
 
     # BM25 postings grouped by term (CSC): a term's postings are contiguous, sorted by passage
-    postings_term, indices, tf = _postings(flat, starts)
+    postings_term, indices, tf = _postings(flat, starts, n_terms)
     df = np.bincount(postings_term, minlength=n_terms)
     indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     avgdl = float(lengths.mean()) if n else 1.0
@@ -169,19 +169,32 @@ def _terms_of_tokens(flat_words, word_starts, word_terms, sorted_id):
     return flat, np.concatenate(starts)
 
 
-def _postings(flat, starts):
-    """(term, passage, count) of every distinct term in every passage, ordered by term then passage."""
-    terms, passages, counts = [], [], []
+def _postings(flat, starts, n_terms: int):
+    """(term, passage, count) of every distinct term in every passage, ordered by term then passage.
+
+    Each block's cells come sorted by term; the blocks are placed into their terms' slots by
+    counting (df per term, then a cursor per term), so no sort over all postings is needed."""
+    blocks = []
+    df = np.zeros(n_terms, dtype=np.int64)
     for lo, hi in _blocks(len(starts) - 1):
         a, b = int(starts[lo]), int(starts[hi])
         owner = np.repeat(np.arange(hi - lo, dtype=np.int64), np.diff(starts[lo:hi + 1]))
         cells, tf = np.unique(flat[a:b].astype(np.int64) * BLOCK + owner, return_counts=True)
-        terms.append((cells // BLOCK).astype(np.int32))
-        passages.append((cells % BLOCK + lo).astype(np.int32))
-        counts.append(tf.astype(np.int32))
-    term, passage, tf = np.concatenate(terms), np.concatenate(passages), np.concatenate(counts)
-    order = np.argsort(term, kind="stable")  # blocks are in passage order: stable keeps it per term
-    return term[order], passage[order], tf[order]
+        term = (cells // BLOCK).astype(np.int32)
+        df += np.bincount(term, minlength=n_terms)
+        blocks.append((term, (cells % BLOCK + lo).astype(np.int32), tf.astype(np.int32)))
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    cursor = indptr[:-1].copy()
+    passages = np.empty(int(indptr[-1]), dtype=np.int32)
+    counts = np.empty(int(indptr[-1]), dtype=np.int32)
+    while blocks:  # blocks come in passage order, so each term's postings stay sorted by passage
+        term, passage, tf = blocks.pop(0)
+        rank = np.arange(len(term)) - np.searchsorted(term, term)  # place within its term in this block
+        where = cursor[term] + rank
+        passages[where], counts[where] = passage, tf
+        cursor += np.bincount(term, minlength=n_terms)
+    terms = np.repeat(np.arange(n_terms, dtype=np.int32), df)
+    return terms, passages, counts
 
 
 class _JsonRecords(Sequence):
