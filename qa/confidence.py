@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 # intercept, top cosine, BM25 ratio (bench/calibrate.py)
 COEFFICIENTS = (-7.2288, 9.5767, 11.1568)
 LOW = 0.5  # below this the answer is flagged as uncertain
@@ -30,9 +28,11 @@ def features(index, ranked, content_terms: list[str]) -> tuple[float, float, flo
     find = index.t["terms"].find
     known = [t for t in content_terms if find(t) >= 0]
     coverage = len(known) / len(content_terms) if content_terms else 0.0
-    a = index.a
+    import numpy as np  # here, not at import: the renderer reads LOW without loading numpy
+
     from .tfidf import cosine_rows
 
+    a = index.a
     top = ranked.passages[:1]
     cosine = float(cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], top,
                                ranked.q_ids, ranked.q_weights)[0])

@@ -161,5 +161,5 @@ class Engine:
                            corrections=fixes, expansions=expansions)
 
     def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
-        content = [t for t in ranked.terms if t not in search._LABEL_TERMS] or list(ranked.terms)
+        content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)
         return trust.features(self.index, ranked, content)

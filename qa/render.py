@@ -13,11 +13,11 @@ import textwrap
 from typing import Iterable
 
 from .analyze import analyze
+from .confidence import LOW as LOW_CONFIDENCE
 from .terminal import Style, clean
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 30
-LOW_CONFIDENCE = 0.5  # as qa.confidence.LOW (not imported: rendering stays numpy-free)
 NOTHING = "Nothing in the corpus matches this question."
 
 _MARKER = re.compile(r"\[\d+\]")

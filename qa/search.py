@@ -21,7 +21,8 @@ from .index import Index
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
-_LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
+# Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
+LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
 
 
 @dataclass
@@ -55,8 +56,8 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
         i = index.t["terms"].find(t)
         if i >= 0:
             found[i] = found.get(i, 0) + 1
-            content = content or (t not in _LABEL_TERMS and bool(index.a["terms.content"][i]))
-    only_labels = all(t in _LABEL_TERMS for t in terms)
+            content = content or (t not in LABEL_TERMS and bool(index.a["terms.content"][i]))
+    only_labels = all(t in LABEL_TERMS for t in terms)
     if not found or not (content or only_labels):
         return np.empty(0, np.int64), np.empty(0)
     for t in extra:

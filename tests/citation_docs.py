@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
+from conftest import SEED
 from qa.models import Document, Section
 from qa.readers.ids import make_doc_id
 from qa.readers.pubmed_page import read_pubmed_page
 
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "ytterberg-2006-refractory-pm-dm.pubmed.txt"
 
 
 def hand_built(**changes) -> Document:

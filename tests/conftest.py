@@ -20,6 +20,13 @@ SEED_CITATION = ("Ytterberg SR. Treatment of refractory polymyositis and dermato
                  "Curr Rheumatol Rep. 2006 Jun;8(3):167-73. doi:10.1007/s11926-996-0021-7")
 
 
+def write_input(directory: Path, content: str | bytes, name: str) -> Path:
+    """A test input file: text written as UTF-8 exactly as given (no newline translation)."""
+    path = directory / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
 def beir_records(path: Path = BEIR) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

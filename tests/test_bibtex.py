@@ -7,27 +7,20 @@ import dataclasses
 import pytest
 
 from qa import cite
+from conftest import FIXTURES, SEED, write_input
 from qa.errors import InputError
 from qa.models import Document, Section
 from qa.readers.bibtex import looks_like_bibtex, parse_bibtex, read_bibtex
 from qa.readers.ids import make_doc_id
 from citation_docs import ROUND_TRIP_DOCS, abstract_text, hand_built, medline_style, metadata
 
-ROOT = Path(__file__).parent.parent
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED = ROOT / "corpus" / "ytterberg-2006-refractory-pm-dm.pubmed.txt"
 EXPORT = FIXTURES / "bibtex-zotero-scholar.bib"
 RETRACTED = FIXTURES / "bibtex-retracted.bib"
 UNBALANCED = FIXTURES / "bibtex-unbalanced.bib"
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "input.bib") -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8", newline="")
-    else:
-        path.write_bytes(content)
-    return path
+    return write_input(tmp_path, content, name)
 
 
 def entry(key: str = "k", **fields: str) -> str:

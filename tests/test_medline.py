@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FIXTURES, write_input
 from qa.errors import InputError
 from qa.models import Section
 from qa.readers.medline import abstract_sections, full_name, looks_like_medline, read_medline
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE2 = FIXTURES / "medline-sample2.txt"  # 4 records
 SAMPLE3 = FIXTURES / "medline-sample3.txt"  # 1 record, LID doi, a wrapped MeSH term
 HANDMADE = FIXTURES / "medline-handmade.txt"  # made-up: retracted, unicode names, AU only
@@ -32,12 +32,7 @@ def handmade():
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "in.nbib") -> Path:
-    path = tmp_path / name
-    if isinstance(text, str):
-        path.write_text(text, encoding="utf-8", newline="")
-    else:
-        path.write_bytes(text)
-    return path
+    return write_input(tmp_path, text, name)
 
 
 def error_of(path: Path) -> str:

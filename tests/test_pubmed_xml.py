@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FIXTURES, write_input
 from qa.errors import InputError
 from qa.models import Reference, Section
 from qa.readers.ids import make_doc_id
 from qa.readers.pubmed_xml import looks_like_pubmed_xml, read_pubmed_xml
 
-FIXTURES = Path(__file__).parent / "fixtures"
 XML2 = FIXTURES / "pubmed-xml-2.xml"  # 2 articles, one line each, 2025 DTD
 XML4 = FIXTURES / "pubmed-xml-4.xml"  # 1 article, structured abstract, 48 cited works
 HANDMADE = FIXTURES / "pubmed-xml-handmade.xml"  # made-up: retractions, ReferenceList
@@ -47,9 +47,7 @@ def handmade():
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "in.xml") -> Path:
-    path = tmp_path / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return path
+    return write_input(tmp_path, data, name)
 
 
 def error_of(path: Path) -> str:

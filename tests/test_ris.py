@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from qa import cite
+from conftest import FIXTURES, SEED, write_input
 from qa.errors import InputError
 from qa.models import Section
 from qa.readers.ids import make_doc_id
@@ -14,9 +15,6 @@ from qa.readers.pubmed_page import read_pubmed_page
 from qa.readers.ris import abstract_sections, looks_like_ris, parse_ris, read_ris
 from citation_docs import ROUND_TRIP_DOCS, metadata
 
-ROOT = Path(__file__).parent.parent
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED = ROOT / "corpus" / "ytterberg-2006-refractory-pm-dm.pubmed.txt"
 PUBMED = FIXTURES / "ris-pubmed-2.ris"
 ENDNOTE = FIXTURES / "ris-endnote-zotero.ris"
 RETRACTED = FIXTURES / "ris-retracted.ris"
@@ -24,12 +22,7 @@ NO_FINAL_ER = FIXTURES / "ris-no-final-er.ris"
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "input.ris") -> Path:
-    path = tmp_path / name
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8", newline="")
-    else:
-        path.write_bytes(content)
-    return path
+    return write_input(tmp_path, content, name)
 
 
 def record(*lines: str) -> str:
