@@ -202,13 +202,9 @@ def _word_terms(text: str) -> list[tuple[str, tuple[int, int]]]:
     return out
 
 
-def tables(texts) -> tuple[list[str], list[str], int]:
-    """The two sorted tables of the pairs defined in `texts` (see the module docstring), and the
-    number of definitions found."""
-    counts: Counter[tuple[str, str]] = Counter()
-    sf_forms: dict[tuple[str, str], Counter] = {}
-    lf_forms: dict[tuple[str, str], Counter] = {}
-    found = 0
+def definitions(texts) -> Counter:
+    """How many times each (short key, long key, short form, long form) is defined in `texts`."""
+    found: Counter[tuple[str, str, str, str]] = Counter()
     for text in texts:
         if not text or "(" not in text:
             continue
@@ -216,10 +212,33 @@ def tables(texts) -> tuple[list[str], list[str], int]:
             key = (sf_key(sf), lf_key(lf))
             if not key[0] or not key[1] or "\t" in sf + lf or "\n" in sf + lf:
                 continue
-            found += 1
-            counts[key] += 1
-            sf_forms.setdefault(key, Counter())[sf] += 1
-            lf_forms.setdefault(key, Counter())[" ".join(lf.split())] += 1
+            found[(*key, sf, " ".join(lf.split()))] += 1
+    return found
+
+
+def definition_rows(found: Counter) -> list[str]:
+    """The counts as sorted table rows, stored in the index so an update can add to them."""
+    return sorted(("\t".join((*k, str(n))) for k, n in found.items()), key=lambda s: s.encode("utf-8"))
+
+
+def definitions_from_rows(rows) -> Counter:
+    found: Counter = Counter()
+    for row in rows:
+        *key, n = row.split("\t")
+        found[tuple(key)] += int(n)
+    return found
+
+
+def tables_of(found: Counter) -> tuple[list[str], list[str]]:
+    """The two sorted tables (see the module docstring) of the definitions counted."""
+    counts: Counter[tuple[str, str]] = Counter()
+    sf_forms: dict[tuple[str, str], Counter] = {}
+    lf_forms: dict[tuple[str, str], Counter] = {}
+    for (skey, lkey, sf, lf), n in found.items():
+        key = (skey, lkey)
+        counts[key] += n
+        sf_forms.setdefault(key, Counter())[sf] += n
+        lf_forms.setdefault(key, Counter())[lf] += n
     short_rows, long_rows = [], []
     for key, n in counts.items():
         sf = _most_common(sf_forms[key])
@@ -227,7 +246,13 @@ def tables(texts) -> tuple[list[str], list[str], int]:
         short_rows.append(f"{key[0]}\t{sf}\t{lf}\t{n}")
         long_rows.append(f"{key[1]}\t{sf}\t{lf}\t{n}")
     by_bytes = lambda s: s.encode("utf-8")  # noqa: E731 - the order StringTable searches
-    return sorted(short_rows, key=by_bytes), sorted(long_rows, key=by_bytes), found
+    return sorted(short_rows, key=by_bytes), sorted(long_rows, key=by_bytes)
+
+
+def tables(texts) -> tuple[list[str], list[str], int]:
+    """The two sorted tables of the pairs defined in `texts`, and the number of definitions found."""
+    found = definitions(texts)
+    return (*tables_of(found), sum(found.values()))
 
 
 def _most_common(forms: Counter) -> str:

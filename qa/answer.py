@@ -11,7 +11,6 @@ import re
 
 import numpy as np
 
-from . import tfidf
 from .analyze import analyze, words
 
 MAX_SENTENCES = 3
@@ -73,9 +72,7 @@ class SentenceScorer:
         return i
 
     def cosine(self, sentence: str) -> float:
-        a = self._index.a
-        ids, weights = tfidf.transform([self._term_id(t) for t in analyze(sentence)], len(self._index.t["terms"]),
-                                       a["tfidf.bigrams"], a["tfidf.idf"])
+        ids, weights = self._index.tfidf_vector_of_ids([self._term_id(t) for t in analyze(sentence)])
         return float(sum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist())))
 
 

@@ -90,6 +90,9 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
             index = _load_fresh(directory, settings, files_fp, warn, quiet=True)
             if index is not None:
                 return index, False
+            index = _update(directory, settings, files, files_fp, warn)
+            if index is not None:
+                return index, True
         started = time.perf_counter()
         docs = read_documents(files, warn=warn)
         if not docs:
@@ -106,6 +109,37 @@ def open_index(corpus_paths: list[str], settings: ix.Settings, index_dir: str | 
             return ix.Index.from_memory(arrays, tables, manifest), True
         mark_used(directory)
         return ix.Index.load(final), True  # load reads the saved manifest, with its file checksums
+
+
+def _update(directory: Path, settings: ix.Settings, files, files_fp, warn):
+    """When the corpus only gained files since the current build, that build with their documents
+    added (qa/update.py), saved as the new current build; else None (a full build follows)."""
+    build_dir = ix.current_build(directory)
+    manifest = ix.read_manifest(build_dir) if build_dir else None
+    if manifest is None or manifest.get("format") != ix.FORMAT_VERSION or manifest.get("settings") != settings.__dict__:
+        return None
+    before = {tuple(entry) for entry in manifest.get("fingerprint") or []}
+    now = [tuple(entry) for entry in files_fp]
+    if not before or not before <= set(now) or len(before) == len(now):
+        return None  # a file changed or went away: only a full build is exact
+    from .update import NeedsRebuild, extend
+
+    started = time.perf_counter()
+    added = [f for f, entry in zip(files, now) if entry not in before]
+    warnings: list[str] = []
+    try:
+        old = ix.Index.load(build_dir, manifest)
+        docs = read_documents(added, warn=warnings.append)
+        arrays, tables, blobs, linked, parts, stats = extend(old, docs)
+    except (NeedsRebuild, ValueError, QAError):
+        return None  # the full build that follows reads everything again and says what it finds
+    for message in warnings:
+        warn(message)
+    new_manifest = {**_manifest(settings, files_fp, manifest["corpus"], stats, time.perf_counter() - started),
+                    "parts": parts, "updates": int(manifest.get("updates", 0)) + 1}
+    final = ix.save(directory, arrays, tables, new_manifest, blobs=blobs, linked=linked)
+    mark_used(directory)
+    return ix.Index.load(final)
 
 
 def _load_fresh(directory: Path, settings: ix.Settings, files_fp, warn, quiet: bool = False):

@@ -30,12 +30,9 @@ def features(index, ranked, content_terms: list[str]) -> tuple[float, float, flo
     coverage = len(known) / len(content_terms) if content_terms else 0.0
     import numpy as np  # here, not at import: the renderer reads LOW without loading numpy
 
-    from .tfidf import cosine_rows
-
     a = index.a
     top = ranked.passages[:1]
-    cosine = float(cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], top,
-                               ranked.q_ids, ranked.q_weights)[0])
+    cosine = float(index.cosine(top, ranked.q_ids, ranked.q_weights)[0])
     best_possible = 0.0
     for t in set(known):
         i = find(t)

@@ -24,16 +24,19 @@ import numpy as np
 from . import abbreviations, bm25 as bm25_formula, chunk, tfidf
 from .analyze import _TERMS, analyze, words as surface_words
 from .models import Document, Passage
+from .parts import PartArray
 from .records import document_from_json, document_to_json
-from .strings import StringTable, write_table
+from .strings import StringTable, write_blob, write_table
 
-FORMAT_VERSION = 7  # 6: abbreviation tables; 7: spelling variants in the analyzer
+FORMAT_VERSION = 8  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts
 KINDS = ("body", "reference", "metadata")
 ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr",
           "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length", "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
-          "tfidf.idf", "tfidf.bigrams", "tfidf.indptr", "tfidf.indices", "tfidf.data")
+          "tfidf.term_feature", "tfidf.bigrams", "tfidf.bigram_feature", "tfidf.df", "tfidf.idf", "tfidf.rows")
+PART_ARRAYS = ("tfidf.features", "tfidf.counts")  # rows' entries: an update appends a part
 TABLES = ("journals", "surnames", "words", "terms", "passages", "sections", "docs", "doc_ids",
-          "abbrev.short", "abbrev.long")
+          "abbrev.short", "abbrev.long", "abbrev.defs")
+PART_TABLES = ("passages", "docs", "doc_ids")  # an update appends a blob part to each
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +102,7 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
                                    settings.bm25, settings.k1, settings.b).astype(np.float32)
     del postings_term  # one posting-sized array less while TF-IDF is built
 
-    feature_idf, bigrams, (t_indptr, t_indices, t_data) = tfidf.fit(flat, starts, n_terms)
+    tfidf_arrays = tfidf.fit(flat, starts, n_terms)
 
     # surface words (not stems): what spelling correction and completion offer the user
     word_count = np.bincount(flat_words_a, minlength=len(word_list))
@@ -122,22 +125,28 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
         "passage.kind": np.asarray([KINDS.index(p.kind) for p in passages], dtype=np.int8),
         "passage.section": np.asarray([section_id.get(p.section, -1) for p in passages], dtype=np.int32),
         "passage.ref": np.asarray([p.reference_number or 0 for p in passages], dtype=np.int32),
-        "tfidf.idf": feature_idf, "tfidf.bigrams": bigrams, "tfidf.indptr": t_indptr, "tfidf.indices": t_indices, "tfidf.data": t_data,
+        **tfidf_arrays,
     }
     # abbreviation definitions (qa/abbreviations.py): each title and section read once, not per
     # overlapping passage window, so a pair's count is how many times the corpus defines it
-    abbrev_short, abbrev_long, _ = abbreviations.tables(
-        t for d in docs for t in (d.title, *(s.text for s in d.sections)))
+    definitions = abbreviations.definitions(abbreviation_texts(docs))
+    abbrev_short, abbrev_long = abbreviations.tables_of(definitions)
     tables = {
         "journals": journals, "surnames": surnames, "words": word_list, "terms": vocabulary,
         "passages": [p.text for p in passages],
         "sections": sections, "docs": _JsonRecords(docs),
         "doc_ids": [d.doc_id for d in docs],
         "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
+        "abbrev.defs": abbreviations.definition_rows(definitions),
     }
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
-             "features": len(feature_idf), "avgdl": avgdl, "abbreviations": len(abbrev_short)}
+             "features": len(tfidf_arrays["tfidf.idf"]), "avgdl": avgdl, "abbreviations": len(abbrev_short),
+             "whole_documents": whole_documents}
     return arrays, tables, stats
+
+
+def abbreviation_texts(docs):
+    return (t for d in docs for t in (d.title, *(s.text for s in d.sections)))
 
 
 BLOCK = 1 << 16  # passages per block of array work: bounds the temporaries of a large build
@@ -255,14 +264,17 @@ class Index:
 
     @classmethod
     def from_memory(cls, arrays, tables, manifest) -> "Index":
-        return cls(arrays, {k: StringTable.from_list(v) for k, v in tables.items()}, manifest)
+        arrays = {k: PartArray([v]) if k in PART_ARRAYS else v for k, v in arrays.items()}
+        return cls(arrays, {k: StringTable.from_list(list(v)) for k, v in tables.items()}, manifest)
 
     @classmethod
     def load(cls, build_dir: Path, manifest: dict | None = None) -> "Index":
         manifest = manifest or json.loads((build_dir / "manifest.json").read_text("utf-8"))
         check_files(build_dir, manifest, full=False)
+        parts = manifest.get("parts", {})
         arrays = {name: np.load(build_dir / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
-        tables = {name: StringTable(build_dir, name) for name in TABLES}
+        arrays.update({name: PartArray.load(build_dir, name, parts.get(name, 1)) for name in PART_ARRAYS})
+        tables = {name: StringTable(build_dir, name, parts.get(name, 1)) for name in TABLES}
         index = cls(arrays, tables, manifest, build_dir)
         index.validate()
         return index
@@ -271,8 +283,9 @@ class Index:
         """Cheap consistency checks of array shapes against the manifest; ValueError if broken."""
         a, stats = self.a, self.manifest["stats"]
         n, terms, features = stats["passages"], stats["terms"], stats["features"]
-        expected = {"words.count": len(self.t["words"]), "bm25.indptr": terms + 1, "terms.content": terms, "tfidf.idf": features,
-                    "tfidf.indptr": n + 1, "passage.doc": n, "passage.n": n, "passage.kind": n,
+        expected = {"words.count": len(self.t["words"]), "bm25.indptr": terms + 1, "terms.content": terms,
+                    "tfidf.idf": features, "tfidf.df": features, "tfidf.term_feature": terms,
+                    "tfidf.bigram_feature": len(a["tfidf.bigrams"]), "tfidf.rows": n, "passage.doc": n, "passage.n": n, "passage.kind": n,
                     "passage.section": n, "passage.ref": n, "passage.length": n}
         for name, length in expected.items():
             if len(a[name]) != length:
@@ -281,6 +294,8 @@ class Index:
         for name in ("bm25.indices", "bm25.impacts", "bm25.tf"):
             if len(a[name]) != postings:
                 raise ValueError(f"{name} has {len(a[name])} entries, expected {postings}")
+        if len(a["tfidf.features"]) != len(a["tfidf.counts"]):
+            raise ValueError("the TF-IDF rows do not match their entries")
         if len(self.t["passages"]) != n or len(self.t["terms"]) != terms or len(self.t["docs"]) != stats["documents"]:
             raise ValueError("string tables do not match the manifest")
 
@@ -298,10 +313,25 @@ class Index:
         find = self.t["terms"].find
         return [find(t) for t in terms]
 
+    def term_features(self, term_ids: list[int]) -> list[int]:
+        """TF-IDF feature of each term id, -1 for -1."""
+        table = self.a["tfidf.term_feature"]
+        return [int(table[i]) if i >= 0 else -1 for i in term_ids]
+
     def tfidf_vector(self, terms: list[str]):
         """The TF-IDF vector of analysed terms, as the reranker and the answer scorer use it."""
-        return tfidf.transform(self.term_ids(terms), len(self.t["terms"]), self.a["tfidf.bigrams"],
-                               self.a["tfidf.idf"])
+        return self.tfidf_vector_of_ids(self.term_ids(terms))
+
+    def tfidf_vector_of_ids(self, term_ids: list[int]):
+        a = self.a
+        return tfidf.transform(self.term_features(term_ids), a["tfidf.bigrams"], a["tfidf.bigram_feature"],
+                               a["tfidf.idf"])
+
+    def cosine(self, passages, q_ids, q_weights):
+        """TF-IDF cosine of stored passages with a query vector."""
+        a = self.a
+        return tfidf.cosine_rows(a["tfidf.rows"], a["tfidf.features"], a["tfidf.counts"], a["tfidf.idf"],
+                                 passages, q_ids, q_weights)
 
     def passage_id(self, i: int) -> str:
         return f"{self.t['doc_ids'][int(self.a['passage.doc'][i])]}#{int(self.a['passage.n'][i])}"
@@ -349,22 +379,42 @@ def _remove_stale_temporaries(index_dir: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def save(index_dir: Path, arrays, tables, manifest) -> Path:
-    """Write a complete build, then make it current; returns the build directory."""
+def save(index_dir: Path, arrays, tables, manifest, blobs=None, linked=None) -> Path:
+    """Write a complete build, then make it current; returns the build directory.
+
+    arrays: file stem -> array (<stem>.npy); tables: name -> strings (a contiguous table);
+    blobs: file name -> strings (a blob part alone, its spans being among the arrays);
+    linked: file name -> (path in an earlier build, its [size, crc32]): unchanged files of an
+    update, hard-linked (copied where links are refused), not rewritten nor checksummed again."""
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(index_dir)
     name = f"build-{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     try:
+        written = []
         for key, values in arrays.items():
             np.save(tmp / f"{key}.npy", np.ascontiguousarray(values))
+            written.append(f"{key}.npy")
         for key, items in tables.items():
             write_table(tmp, key, items)
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
+            written += [f"{key}.txt", f"{key}.offsets.npy"]
+        for file_name, items in (blobs or {}).items():
+            write_blob(tmp / file_name, items)
+            written.append(file_name)
+        for f in written:
+            with open(tmp / f, "rb") as fh:
                 os.fsync(fh.fileno())
-        manifest = {**manifest, "files": {f.name: [f.stat().st_size, _crc32(f)] for f in sorted(tmp.iterdir())}}
+        files = {f: [(tmp / f).stat().st_size, _crc32(tmp / f)] for f in written}
+        for file_name, (source, entry) in (linked or {}).items():
+            try:
+                os.link(source, tmp / file_name)
+            except OSError:
+                shutil.copyfile(source, tmp / file_name)
+                with open(tmp / file_name, "rb") as fh:
+                    os.fsync(fh.fileno())
+            files[file_name] = list(entry)
+        manifest = {**manifest, "files": dict(sorted(files.items()))}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
         with open(tmp / "manifest.json", "rb") as fh:
             os.fsync(fh.fileno())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import bm25, tfidf
+from . import bm25
 from .analyze import analyze
 from .chunk import METADATA_LABELS
 from .index import Index
@@ -124,10 +124,9 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
         touched, scores = touched[allowed], scores[allowed]
     keep = top_by_score(touched, scores, candidates)
     passages, b = touched[keep], scores[keep]
-    a = index.a
     q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
     if weight > 0:
-        cos = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], passages, q_ids, q_weights)
+        cos = index.cosine(passages, q_ids, q_weights)
     else:  # BM25 order only: the cosine is not needed to rank
         cos = np.zeros(len(passages))
     top = b.max() if len(b) else 0.0

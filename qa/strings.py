@@ -1,10 +1,16 @@
-"""A table of strings on disk: one UTF-8 blob plus an offsets array, both memory-mapped.
+"""A table of strings on disk: UTF-8 blobs plus an offsets array, all memory-mapped.
 
 Reading string i touches only its bytes; a sorted table finds a string by binary search,
 so a vocabulary of millions of terms loads in no time and costs memory only where read.
+
+A freshly built table is one blob, `<name>.txt`, with N + 1 cumulative offsets. An index update
+appends a blob part (`<name>.<k>.txt`) with the new strings and rewrites the offsets as N × 2
+spans (start, end) over the parts laid end to end, so strings may be inserted in any position
+while the earlier blobs are kept as they are.
 """
 from __future__ import annotations
 
+import bisect
 import mmap
 import os
 from pathlib import Path
@@ -26,15 +32,50 @@ def write_table(directory: Path, name: str, items) -> int:
     return len(offsets) - 1
 
 
+def write_blob(path: Path, items) -> np.ndarray:
+    """Write the strings to one blob; returns their (start, end) byte spans in it."""
+    ends = []
+    with open(path, "wb") as blob:
+        position = 0
+        for item in items:  # str, or bytes written as they are
+            data = item.encode("utf-8") if isinstance(item, str) else item
+            blob.write(data)
+            position += len(data)
+            ends.append(position)
+    ends = np.asarray(ends, dtype=np.int64)
+    return np.stack([np.concatenate([[0], ends[:-1]]).astype(np.int64), ends], axis=1) if len(ends) else \
+        np.empty((0, 2), np.int64)
+
+
+def spans_of(offsets: np.ndarray) -> np.ndarray:
+    """Offsets of either layout as N × 2 spans."""
+    offsets = np.asarray(offsets)
+    return offsets if offsets.ndim == 2 else np.stack([offsets[:-1], offsets[1:]], axis=1)
+
+
+def _map(path: Path):
+    if os.path.getsize(path) == 0:
+        return b""
+    with open(path, "rb") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
 class StringTable:
-    def __init__(self, directory: Path, name: str):
+    def __init__(self, directory: Path, name: str, parts: int = 1):
         self.offsets = np.load(directory / f"{name}.offsets.npy", mmap_mode="r")
-        path = directory / f"{name}.txt"
-        if os.path.getsize(path) == 0:
-            self._blob: bytes | mmap.mmap = b""
+        from .parts import part_name
+
+        blobs = [_map(directory / part_name(name, k, ".txt")) for k in range(parts)]
+        self.part_sizes = [len(b) for b in blobs]
+        if self.offsets.ndim == 1:
+            self._blob: bytes | mmap.mmap = blobs[0]
+            self._spans = None
         else:
-            with open(path, "rb") as f:
-                self._blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._blobs = blobs
+            self._bases = [0]
+            for size in self.part_sizes:
+                self._bases.append(self._bases[-1] + size)
+            self._spans = self.offsets
 
     @classmethod
     def from_list(cls, items: list[str]) -> "StringTable":
@@ -43,13 +84,24 @@ class StringTable:
         encoded = [s.encode("utf-8") for s in items]
         table.offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
         table._blob = b"".join(encoded)
+        table._spans = None
+        table.part_sizes = [len(table._blob)]
         return table
 
     def __len__(self) -> int:
-        return len(self.offsets) - 1
+        return len(self.offsets) - (1 if self._spans is None else 0)
+
+    def part(self, k: int):
+        """The bytes of blob part k."""
+        return self._blob if self._spans is None else self._blobs[k]
 
     def raw(self, i: int) -> bytes:
-        return self._blob[int(self.offsets[i]) : int(self.offsets[i + 1])]
+        if self._spans is None:
+            return self._blob[int(self.offsets[i]) : int(self.offsets[i + 1])]
+        start, end = int(self._spans[i, 0]), int(self._spans[i, 1])
+        k = bisect.bisect_right(self._bases, start) - 1
+        base = self._bases[k]
+        return self._blobs[k][start - base : end - base]
 
     def __getitem__(self, i: int) -> str:
         return self.raw(i).decode("utf-8")

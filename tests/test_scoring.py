@@ -169,9 +169,9 @@ def vectorizer(lucene):
 
 def feature_names(index) -> list[str]:
     """qa's features spelt as scikit-learn spells them ('term' / 'term term'), in qa's id order."""
-    terms = index.t["terms"]
-    return [tfidf.feature_name(i, len(terms), index.a["tfidf.bigrams"], lambda t: terms[t])
-            for i in range(len(index.a["tfidf.idf"]))]
+    terms, a = index.t["terms"], index.a
+    return tfidf.feature_names(len(a["tfidf.idf"]), a["tfidf.term_feature"], a["tfidf.bigrams"],
+                               a["tfidf.bigram_feature"], lambda t: terms[t])
 
 
 def to_sklearn_order(index, vec):
@@ -191,11 +191,12 @@ def test_stored_passage_rows_equal_scikit_learn_fit_transform(lucene, vectorizer
     a = lucene.a
     order = to_sklearn_order(lucene, vec)
     dense = matrix.toarray()
-    for row in range(lucene.n_passages):
-        lo, hi = int(a["tfidf.indptr"][row]), int(a["tfidf.indptr"][row + 1])
-        ours = np.zeros(dense.shape[1])
-        ours[order[a["tfidf.indices"][lo:hi]]] = a["tfidf.data"][lo:hi]
-        np.testing.assert_allclose(ours, dense[row], rtol=1e-6, atol=1e-7)  # stored as float32
+    rows = np.arange(lucene.n_passages)
+    owner, ids, counts = tfidf.gather_rows(a["tfidf.rows"], a["tfidf.features"], a["tfidf.counts"], rows)
+    weights = tfidf.row_weights(owner, ids, counts, a["tfidf.idf"], len(rows))
+    ours = np.zeros(dense.shape)
+    ours[owner, order[ids]] = weights
+    np.testing.assert_allclose(ours, dense, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("question", QUESTIONS + ["Is there reason to be optimistic for intravenous gammaglobulin?"])
@@ -217,11 +218,10 @@ def test_passage_cosines_equal_scikit_learn(lucene, vectorizer, question):
     terms = analyze(question)
     q_ids, q_weights = lucene.tfidf_vector(terms)
     rows = np.arange(lucene.n_passages)
-    a = lucene.a
-    ours = tfidf.cosine_rows(a["tfidf.indptr"], a["tfidf.indices"], a["tfidf.data"], rows, q_ids, q_weights)
+    ours = lucene.cosine(rows, q_ids, q_weights)
     oracle = (matrix @ vec.transform([terms]).T).toarray().ravel()
     assert oracle.max() > 0
-    np.testing.assert_allclose(ours, oracle, rtol=1e-5, atol=1e-6)  # rows stored as float32
+    np.testing.assert_allclose(ours, oracle, rtol=1e-12, atol=1e-15)  # weighed in float64 when read
 
 
 def test_unknown_words_give_an_empty_vector(lucene):

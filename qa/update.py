@@ -1,0 +1,316 @@
+"""Add documents to a built index without rebuilding it: the result equals a full build.
+
+A full build numbers documents and passages in id order, terms in byte order, and weighs every
+BM25 posting with the corpus's N, document frequencies and average length. An update keeps
+all of that: the new documents' passages are analysed alone, their postings are inserted into
+each term's list where they belong, the old passages and terms are renumbered (a shift, computed
+as arrays), and every impact is recomputed from the stored term counts and lengths.
+
+What stays as it was is not rewritten: the large string tables (documents, passages) and the
+TF-IDF rows get one more part holding only the new entries, and the earlier parts are linked
+from the previous build. TF-IDF features keep their ids; new terms and bigrams get new ids and
+their idf is computed exactly, as is every other feature's, from the stored document frequencies.
+
+Not handled here (the caller rebuilds instead): a new document whose id is already indexed.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from . import abbreviations, bm25 as bm25_formula, chunk, tfidf
+from .analyze import analyze, words as surface_words
+from .index import KINDS, PART_ARRAYS, PART_TABLES, Index, abbreviation_texts
+from .models import Document
+from .parts import MAX_PARTS, part_name
+from .records import document_to_json
+from .strings import spans_of
+
+IMPACT_BLOCK = 1 << 22  # postings weighed per step: bounds the float64 temporaries
+
+
+class NeedsRebuild(Exception):
+    """The update cannot be made exactly; build the index from scratch instead."""
+
+
+def _insert_positions(old_sorted_table, keys: list[str]) -> np.ndarray:
+    """For keys sorted by UTF-8 bytes and absent from the table: how many table entries precede each."""
+    return np.asarray([old_sorted_table.lower_bound(k.encode("utf-8")) for k in keys], dtype=np.int64)
+
+
+def _shift(before: np.ndarray, n_old: int) -> np.ndarray:
+    """New position of each old entry when entries are inserted before positions `before` (sorted)."""
+    return np.arange(n_old, dtype=np.int64) + np.searchsorted(before, np.arange(n_old), side="right")
+
+
+def extend(old: Index, new_docs: list[Document]):
+    """(arrays, tables, blobs, linked, parts, stats) of the index with new_docs added, for index.save."""
+    stats0 = old.manifest["stats"]
+    whole = bool(stats0.get("whole_documents", False))
+    settings = old.settings
+    a, t = old.a, old.t
+    docs = sorted(new_docs, key=lambda d: d.doc_id)
+    if not docs:
+        raise NeedsRebuild("nothing to add")
+    ids = [d.doc_id for d in docs]
+    if len(set(ids)) != len(ids) or any(t["doc_ids"].find(i) >= 0 for i in ids):
+        raise NeedsRebuild("a new document has an id already in the index")
+
+    # ---- documents: where each new one goes, and where the old ones move
+    n_docs0 = len(t["doc_ids"])
+    doc_before = _insert_positions(t["doc_ids"], ids)  # old documents before each new one
+    doc_pos = doc_before + np.arange(len(docs))
+    old_doc_pos = _shift(doc_before, n_docs0)
+
+    # ---- passages of the new documents, in final order
+    per_doc = [chunk.whole(d) if whole else chunk.passages(d) for d in docs]
+    passages = [p for ps in per_doc for p in ps]
+    counts = np.asarray([len(ps) for ps in per_doc], dtype=np.int64)
+    n0 = int(stats0["passages"])
+    passage_doc0 = np.asarray(a["passage.doc"])
+    first_of_doc = np.searchsorted(passage_doc0, doc_before, side="left")  # old passages before each new document
+    passage_before = np.repeat(first_of_doc, counts)  # old passages before each new passage
+    new_passage_doc = np.repeat(doc_pos, counts)
+    old_passage_pos = _shift(passage_before, n0)
+    n = n0 + len(passages)
+
+    # ---- terms: the new passages analysed; new terms inserted into the sorted vocabulary
+    terms_of = [analyze(p.text) for p in passages]
+    seen = {x for ts in terms_of for x in ts}  # the vocabulary is the terms of passage texts
+    find = t["terms"].find
+    known = {x: find(x) for x in seen}
+    fresh_terms = sorted((x for x, i in known.items() if i < 0), key=lambda s: s.encode("utf-8"))
+    term_before = _insert_positions(t["terms"], fresh_terms)
+    v0 = len(t["terms"])
+    old_term_pos = _shift(term_before, v0)
+    term_id = {x: int(old_term_pos[i]) for x, i in known.items() if i >= 0}
+    term_id.update({x: int(term_before[k] + k) for k, x in enumerate(fresh_terms)})
+    v = v0 + len(fresh_terms)
+    lengths_new = np.asarray([len(ts) for ts in terms_of], dtype=np.int32)
+
+    # ---- BM25 postings: the new ones inserted in each term's list, sorted by passage
+    cells = Counter()
+    for k, ts in enumerate(terms_of):
+        for x, c in Counter(ts).items():
+            cells[(term_id[x], k)] = c
+    keys = sorted(cells)
+    new_term = np.asarray([x for x, _ in keys], dtype=np.int64)
+    new_local = np.asarray([k for _, k in keys], dtype=np.int64)
+    new_tf = np.asarray([cells[key] for key in keys], dtype=np.int32)
+    indptr0, indices0 = a["bm25.indptr"], a["bm25.indices"]
+    # an old term's new id is old_term_pos; a fresh term has no old postings
+    old_id_of = np.full(v, -1, dtype=np.int64)
+    old_id_of[old_term_pos] = np.arange(v0)
+    where = np.empty(len(keys), dtype=np.int64)
+    # position in the old postings array before which each new posting goes
+    q = passage_before[new_local]  # old passages before the new passage
+    fresh_index = {int(term_before[k] + k): k for k in range(len(fresh_terms))}
+    bounds = np.flatnonzero(np.diff(new_term)) + 1
+    for sel in np.split(np.arange(len(keys)), bounds) if len(keys) else []:
+        term = int(new_term[sel[0]])
+        o = int(old_id_of[term])
+        if o >= 0:
+            lo, hi = int(indptr0[o]), int(indptr0[o + 1])
+            where[sel] = lo + np.searchsorted(indices0[lo:hi], q[sel], side="left")
+        else:  # a fresh term: its postings go where its (empty) list sits among the old ones
+            where[sel] = int(indptr0[int(term_before[fresh_index[term]])])
+    new_passage_pos = passage_before + np.arange(len(passages))
+    indices = np.insert(old_passage_pos[np.asarray(indices0)].astype(np.int32), where,
+                        new_passage_pos[new_local].astype(np.int32))
+    tf = np.insert(np.asarray(a["bm25.tf"]), where, new_tf)
+    df = np.zeros(v, dtype=np.int64)
+    df[old_term_pos] = np.diff(np.asarray(indptr0))
+    df += np.bincount(new_term, minlength=v)
+    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+    lengths = np.insert(np.asarray(a["passage.length"]), passage_before, lengths_new)
+    avgdl = float(lengths.mean()) if n else 1.0
+    impacts = _impacts(tf, indices, lengths, df, n, avgdl, settings)
+
+    # ---- content terms
+    content = np.insert(np.asarray(a["terms.content"]), term_before, False)
+    for p, ts in zip(passages, terms_of):
+        for x in (ts if p.content is None else analyze(p.content)):
+            i = term_id.get(x)
+            if i is None:  # a labelled value's term outside the new texts: content if indexed at all
+                old_i = find(x)
+                i = int(old_term_pos[old_i]) if old_i >= 0 else None
+            if i is not None:
+                content[i] = True
+
+    # ---- TF-IDF: stable feature ids; new terms and bigrams get the next ones
+    f0 = len(a["tfidf.idf"])
+    term_feature = np.insert(np.asarray(a["tfidf.term_feature"]), term_before,
+                             np.arange(f0, f0 + len(fresh_terms), dtype=np.int32))
+    flat = term_feature[np.asarray([term_id[x] for ts in terms_of for x in ts], dtype=np.int64)].astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths_new, dtype=np.int64)])
+    bigrams0 = np.asarray(a["tfidf.bigrams"])
+    keys_new = np.unique(tfidf.bigram_keys(flat, starts)[0])
+    pos = np.searchsorted(bigrams0, keys_new)
+    known_key = (pos < len(bigrams0)) & (bigrams0[np.minimum(pos, len(bigrams0) - 1)] == keys_new) \
+        if len(bigrams0) else np.zeros(len(keys_new), bool)
+    fresh_keys = keys_new[~known_key]
+    f_terms = f0 + len(fresh_terms)
+    fresh_key_pos = np.searchsorted(bigrams0, fresh_keys)
+    bigrams = np.insert(bigrams0, fresh_key_pos, fresh_keys)
+    bigram_feature = np.insert(np.asarray(a["tfidf.bigram_feature"]), fresh_key_pos,
+                               np.arange(f_terms, f_terms + len(fresh_keys), dtype=np.int32))
+    n_features = f_terms + len(fresh_keys)
+    sizes, row_features, row_counts = tfidf.rows_of(flat, starts, bigrams, bigram_feature, n_features, 0, len(passages))
+    df_features = np.concatenate([np.asarray(a["tfidf.df"]), np.zeros(n_features - f0, np.int64)])
+    df_features += np.bincount(row_features, minlength=n_features)
+    entries0 = len(a["tfidf.features"])
+    ends = np.cumsum(sizes, dtype=np.int64)
+    new_rows = np.stack([ends - sizes, ends], axis=1) + entries0
+    rows = np.insert(np.asarray(a["tfidf.rows"]), passage_before, new_rows, axis=0)
+
+    # ---- passage and document columns
+    sections0 = [t["sections"][i] for i in range(len(t["sections"]))]
+    sections = sorted(set(sections0) | {p.section for p in passages if p.section})
+    section_id = {s: i for i, s in enumerate(sections)}
+    section_map = np.asarray([section_id[s] for s in sections0] + [-1], dtype=np.int32)  # -1 stays -1
+    old_section = np.asarray(a["passage.section"])
+    arrays = {
+        "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
+        "terms.content": content, "passage.length": lengths,
+        "passage.doc": np.insert(old_doc_pos[passage_doc0].astype(np.int32), passage_before, new_passage_doc),
+        "passage.n": np.insert(np.asarray(a["passage.n"]), passage_before, [p.n for p in passages]),
+        "passage.kind": np.insert(np.asarray(a["passage.kind"]), passage_before, [KINDS.index(p.kind) for p in passages]),
+        "passage.section": np.insert(section_map[old_section], passage_before,
+                                     [section_id.get(p.section, -1) for p in passages]),
+        "passage.ref": np.insert(np.asarray(a["passage.ref"]), passage_before, [p.reference_number or 0 for p in passages]),
+        "doc.year": np.insert(np.asarray(a["doc.year"]), doc_before, [int(d.year) if d.year else 0 for d in docs]),
+        "tfidf.term_feature": term_feature, "tfidf.bigrams": bigrams, "tfidf.bigram_feature": bigram_feature,
+        "tfidf.df": df_features, "tfidf.idf": tfidf.idf_of(df_features, n), "tfidf.rows": rows,
+    }
+    columns, journals, surnames = _document_columns(old, docs, doc_before, old_doc_pos)
+    arrays.update(columns)
+    words, word_counts = _words(old, passages)
+    arrays["words.count"] = word_counts
+
+    definitions = abbreviations.definitions_from_rows(t["abbrev.defs"][i] for i in range(len(t["abbrev.defs"])))
+    definitions.update(abbreviations.definitions(abbreviation_texts(docs)))
+    abbrev_short, abbrev_long = abbreviations.tables_of(definitions)
+    tables = {"terms": _merged(t["terms"], fresh_terms, term_before), "words": words, "sections": sections,
+              "journals": journals, "surnames": surnames,
+              "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
+              "abbrev.defs": abbreviations.definition_rows(definitions)}
+
+    # ---- parts: new strings and rows appended as one more part; earlier parts linked
+    parts0 = old.manifest.get("parts", {})
+    parts, blobs, linked = {}, {}, {}
+    files0 = old.manifest["files"]
+
+    def link(file_name):
+        linked[file_name] = (old.path / file_name, files0[file_name])
+
+    new_strings = {"docs": ([document_to_json(d) for d in docs], doc_before),
+                   "passages": ([p.text for p in passages], passage_before),
+                   "doc_ids": (ids, doc_before)}
+    for name in PART_TABLES:
+        count = parts0.get(name, 1)
+        table = t[name]
+        strings, before = new_strings[name]
+        base = sum(table.part_sizes)  # the new strings go after all earlier parts
+        items = list(strings)
+        if count + 1 > MAX_PARTS:  # the parts after the first are merged with the new one
+            items = [bytes(table.part(k)) for k in range(1, count)] + items
+            count = 1
+        blobs[part_name(name, count, ".txt")] = items
+        for k in range(count):
+            link(part_name(name, k, ".txt"))
+        arrays[f"{name}.offsets"] = np.insert(spans_of(table.offsets), before, _blob_spans(strings, base), axis=0)
+        parts[name] = count + 1
+    for name, values in (("tfidf.features", row_features), ("tfidf.counts", row_counts)):
+        count = parts0.get(name, 1)
+        if count + 1 > MAX_PARTS:
+            values = np.concatenate([np.asarray(x) for x in a[name].parts[1:]] + [values])
+            count = 1
+        for k in range(count):
+            link(part_name(name, k))
+        arrays[part_name(name, count)[: -len(".npy")]] = values
+        parts[name] = count + 1
+    for name in PART_ARRAYS:
+        assert name in parts
+
+    stats = {"documents": n_docs0 + len(docs), "passages": n, "terms": v, "features": n_features,
+             "avgdl": avgdl, "abbreviations": len(abbrev_short), "whole_documents": whole}
+    return arrays, tables, blobs, linked, parts, stats
+
+
+def _blob_spans(strings: list[str], base: int) -> np.ndarray:
+    ends = np.cumsum([len(s.encode("utf-8")) for s in strings], dtype=np.int64)
+    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64) if len(ends) else ends
+    return np.stack([starts, ends], axis=1).reshape(-1, 2) + base
+
+
+def _impacts(tf, indices, lengths, df, n, avgdl, settings) -> np.ndarray:
+    """The impacts a full build computes, block by block (the formula is elementwise)."""
+    term_idf = bm25_formula.idf(df, n, settings.bm25)
+    out = np.empty(len(tf), dtype=np.float32)
+    term_of = np.repeat(np.arange(len(df), dtype=np.int32), df)
+    for lo in range(0, len(tf), IMPACT_BLOCK):
+        hi = min(lo + IMPACT_BLOCK, len(tf))
+        out[lo:hi] = bm25_formula.impacts(tf[lo:hi], lengths[indices[lo:hi]], term_idf[term_of[lo:hi]],
+                                          avgdl or 1.0, settings.bm25, settings.k1, settings.b)
+    return out
+
+
+def _merged(table, fresh: list[str], before: np.ndarray) -> list[str]:
+    out, k = [], 0
+    for i in range(len(table)):
+        while k < len(fresh) and before[k] == i:
+            out.append(fresh[k])
+            k += 1
+        out.append(table[i])
+    out.extend(fresh[k:])
+    return out
+
+
+def _words(old: Index, passages) -> tuple[list[str], np.ndarray]:
+    """Surface words offered by spelling correction, with their counts, the new ones added."""
+    counts = Counter()
+    for p in passages:
+        counts.update(w for w in surface_words(p.text) if len(w) >= 4 and w.isalpha())
+    table, count0 = old.t["words"], old.a["words.count"]
+    merged = {table[i]: int(count0[i]) for i in range(len(table))}
+    for w, c in counts.items():
+        merged[w] = merged.get(w, 0) + c
+    words = sorted(merged, key=lambda s: s.encode("utf-8"))
+    return words, np.asarray([merged[w] for w in words], dtype=np.int64)
+
+
+def _document_columns(old: Index, docs, doc_before, old_doc_pos) -> dict:
+    """Journal ids and surname postings of all documents, the new ones merged in."""
+    from .filters import fold
+    from .readers.ids import surname
+
+    t, a = old.t, old.a
+    journals0 = [t["journals"][i] for i in range(len(t["journals"]))]
+    keys = [fold(" | ".join(x for x in (d.journal, d.journal_full) if x)) for d in docs]
+    journals = sorted(set(journals0) | {k for k in keys if k})
+    journal_id = {k: i for i, k in enumerate(journals)}
+    journal_map = np.asarray([journal_id[k] for k in journals0] + [-1], dtype=np.int32)
+    doc_journal = np.insert(journal_map[np.asarray(a["doc.journal"])], doc_before,
+                            [journal_id.get(k, -1) for k in keys])
+
+    surnames0 = [t["surnames"][i] for i in range(len(t["surnames"]))]
+    pairs = set()
+    for d, pos in zip(docs, (doc_before + np.arange(len(docs))).tolist()):
+        for name in d.authors:
+            pairs.add((fold(surname(name)), pos))
+    surnames = sorted(set(surnames0) | {s for s, _ in pairs}, key=lambda s: s.encode("utf-8"))
+    surname_id = {s: i for i, s in enumerate(surnames)}
+    indptr0 = np.asarray(a["surname.indptr"])
+    old_sid = np.repeat(np.asarray([surname_id[s] for s in surnames0], dtype=np.int64), np.diff(indptr0))
+    old_docs = old_doc_pos[np.asarray(a["surname.docs"], dtype=np.int64)]
+    new_sid = np.asarray([surname_id[s] for s, _ in pairs], dtype=np.int64)
+    new_docs = np.asarray([p for _, p in pairs], dtype=np.int64)
+    sid = np.concatenate([old_sid, new_sid])
+    doc = np.concatenate([old_docs, new_docs])
+    order = np.lexsort((doc, sid))
+    sid, doc = sid[order], doc[order]
+    counts = np.bincount(sid, minlength=len(surnames))
+    columns = {"doc.journal": doc_journal, "surname.docs": doc.astype(np.int32),
+               "surname.indptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)}
+    return columns, journals, surnames
