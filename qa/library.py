@@ -1,10 +1,13 @@
 """The user's library: files added with `qa add`, stored as parsed records plus the original file.
 
 Layout of a library directory:
-    originals/<name>     the file as the user gave it (provenance)
-    records/<name>.jsonl the documents parsed from it that were added (duplicates left out)
+    originals/<name>        the file as the user gave it (provenance)
+    records/<name>.jsonl    the documents parsed from it that were added (duplicates left out)
+    keys/<name>.keys.npy    the duplicate-detection keys of those documents, hashed: an add
+                            checks a new document against them without parsing the library
 The records directory is what the index reads. Each file is written under a temporary name and
-renamed into place, records last: a file is in the library completely or not at all.
+renamed into place, records last: a file is in the library completely or not at all. A keys file
+is only a cache of its records file: missing or stale, it is made again from the records.
 """
 from __future__ import annotations
 
@@ -53,6 +56,90 @@ def _keys(doc: Document) -> list[str]:
     return keys
 
 
+def _hash(key: str) -> int:
+    return int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "little", signed=True)
+
+
+def _keys_path(records: Path) -> Path:
+    """Beside the records directory, not in it: that directory is the index's corpus."""
+    return records.parent.parent / "keys" / (records.name[: -len(".jsonl")] + ".keys.npy")
+
+
+def _key_table(docs: list[Document]):
+    """(hash, document number) of each key of each document, as an n × 2 int64 array."""
+    import numpy as np
+
+    rows = [(_hash(k), i) for i, d in enumerate(docs) for k in _keys(d)]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def _write_keys(records: Path, docs: list[Document]) -> None:
+    import numpy as np
+
+    table = _key_table(docs)
+    _keys_path(records).parent.mkdir(parents=True, exist_ok=True)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, table)
+
+    _write_atomically(_keys_path(records), write)
+
+
+class _KnownKeys:
+    """The keys of the documents in the library, read from the keys files (made where missing)."""
+
+    def __init__(self, library: Path):
+        import numpy as np
+
+        self.files = sorted(records_dir(library).glob("*.jsonl")) if records_dir(library).is_dir() else []
+        tables = []
+        for k, f in enumerate(self.files):
+            keys = _keys_path(f)
+            table = None
+            try:
+                if keys.stat().st_mtime_ns >= f.stat().st_mtime_ns:
+                    table = np.load(keys)
+                    if table.ndim != 2 or table.shape[1] != 2 or table.dtype != np.int64:
+                        table = None
+            except (OSError, ValueError):
+                table = None
+            if table is None:
+                docs = read_records(f)
+                table = _key_table(docs)
+                try:
+                    _write_keys(f, docs)
+                except OSError:
+                    pass
+            tables.append(np.column_stack([table, np.full(len(table), k, dtype=np.int64)]))
+        whole = np.concatenate(tables) if tables else np.empty((0, 3), np.int64)
+        self.table = whole[np.argsort(whole[:, 0], kind="stable")]
+        self._docs: dict[int, list[Document]] = {}
+
+    def find(self, key: str) -> str | None:
+        """doc_id of a library document with this key, or None."""
+        import numpy as np
+
+        h = _hash(key)
+        lo = int(np.searchsorted(self.table[:, 0], h, side="left"))
+        hi = int(np.searchsorted(self.table[:, 0], h, side="right"))
+        for _, doc, file in self.table[lo:hi].tolist():
+            if file not in self._docs:
+                self._docs[file] = read_records(self.files[file])
+            candidate = self._docs[file][doc]
+            if key in _keys(candidate):  # a hash collision is not a duplicate
+                return candidate.doc_id
+        return None
+
+
+def _duplicate_of(doc: Document, known: dict[str, str], in_library: _KnownKeys) -> str | None:
+    for key in _keys(doc):
+        seen = known.get(key) or in_library.find(key)
+        if seen is not None:
+            return seen
+    return None
+
+
 def library_documents(library: Path) -> list[tuple[Path, Document]]:
     folder = records_dir(library)
     if not folder.is_dir():
@@ -95,10 +182,8 @@ def add(paths: list[str], library: Path) -> AddReport:
 
 def _add(paths: list[str], library: Path) -> AddReport:
     report = AddReport()
-    known: dict[str, str] = {}
-    for _, doc in library_documents(library):
-        for key in _keys(doc):
-            known[key] = doc.doc_id
+    in_library = _KnownKeys(library)
+    known: dict[str, str] = {}  # keys of the documents added by this call
     for raw in paths:
         path = Path(raw).expanduser()
         try:
@@ -110,7 +195,7 @@ def _add(paths: list[str], library: Path) -> AddReport:
             continue
         fresh = []
         for doc in docs:
-            seen = next((known[k] for k in _keys(doc) if k in known), None)
+            seen = _duplicate_of(doc, known, in_library)
             if seen is not None:
                 report.duplicates.append(f"{raw}: {doc.doc_id} is already in the library (as {seen}); skipped")
                 continue
@@ -123,7 +208,10 @@ def _add(paths: list[str], library: Path) -> AddReport:
         records_dir(library).mkdir(parents=True, exist_ok=True)
         name = _stored_name(path, library)
         _write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(path, tmp))
-        _write_atomically(records_dir(library) / f"{name}.jsonl", lambda tmp: write_records(tmp, fresh))
+        records = records_dir(library) / f"{name}.jsonl"
+        _write_keys(records, fresh)
+        _write_atomically(records, lambda tmp: write_records(tmp, fresh))
+        os.utime(_keys_path(records))  # not older than its records file
         report.added.append((raw, len(fresh)))
     return report
 
@@ -147,6 +235,7 @@ def _remove(ids: list[str], library: Path) -> list[str]:
         keep = [d for d in docs if d.doc_id not in wanted]
         if len(keep) == len(docs):
             continue
+        _keys_path(f).unlink(missing_ok=True)  # made again from the records when next needed
         if keep:
             _write_atomically(f, lambda tmp, keep=keep: write_records(tmp, keep))
         else:

@@ -124,3 +124,27 @@ def test_a_failed_write_leaves_the_library_as_it_was(cli, qa_home, monkeypatch):
         library_module.add([str(MEDLINE)], qa_home / "library")
     assert source_ids(cli) == before
     assert not list((qa_home / "library" / "records").glob(".tmp-*"))
+
+
+def test_duplicates_are_found_from_the_keys_files_without_parsing_the_library(cli, qa_home, monkeypatch):
+    cli("add", str(MEDLINE))
+    calls = []
+    real = library_module.read_records
+    monkeypatch.setattr(library_module, "read_records", lambda path: calls.append(path) or real(path))
+    r = cli("add", str(XML), str(MEDLINE))
+    assert "added 1 document" in r.out and r.err.count("already in the library") == 4
+    assert {p.name for p in calls} == {f.name for f in (qa_home / "library" / "records").glob("medline*.jsonl")}, \
+        "only the records file of a duplicate is read, to name it"
+
+
+def test_missing_or_stale_keys_files_are_made_again(cli, qa_home):
+    cli("add", str(MEDLINE))
+    keys = qa_home / "library" / "keys"
+    for f in keys.iterdir():
+        f.unlink()
+    r = cli("add", str(MEDLINE))
+    assert r.err.count("already in the library") == 4
+    assert len(list(keys.iterdir())) == 1
+    cli("remove", "14630660")
+    r = cli("add", str(MEDLINE))
+    assert r.err.count("already in the library") == 3 and "added 1 document" in r.out
