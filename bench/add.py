@@ -85,7 +85,7 @@ def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
         seconds = time.perf_counter() - started
         written = sum(f.stat().st_size for f in ix.current_build(where).iterdir() if f.name not in linked)
         return {"seconds": seconds, "peak_mb": scale.peak_mb(), "written_mb": written / 2**20,
-                "linked_mb": sum(entry[0] for _, entry in linked.values()) / 2**20}
+                "linked_mb": sum(entry[0] for _, entry, _ in linked.values()) / 2**20}
     if phase == "compare":
         import numpy as np
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 from . import __version__, cache_admin, cli_eval, cli_library
-from .errors import QAError
+from .errors import DamagedIndex, QAError
 
 EXAMPLES = """\
 examples:
@@ -285,6 +285,11 @@ COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch, "index": cmd_i
             **{name: (lambda args, f=f: f(args, _open)) for name, f in cli_library.COMMANDS.items()}}
 
 
+# commands that print nothing before their answer: run again on a rebuilt index when damage is
+# found in the middle (the others report it; the next run rebuilds)
+RETRY_WHEN_DAMAGED = ("ask", "sources", "show", "cite", "eval", "index")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     # bytes that are not UTF-8 arrive as lone surrogates; they cannot be printed back
@@ -297,7 +302,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         args = p.parse_args(["chat"])
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        except DamagedIndex:
+            if args.command not in RETRY_WHEN_DAMAGED:
+                raise
+            # nothing was printed yet: the build is marked damaged, so opening it again rebuilds it
+            # (and says why); then the command runs once more
+            return COMMANDS[args.command](args)
     except QAError as e:
         from .terminal import one_line
 

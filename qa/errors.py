@@ -13,3 +13,7 @@ class InputError(QAError):
         self.message = message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
+
+
+class DamagedIndex(QAError):
+    """A block of the index did not match its checksum when read (qa/checksums.py)."""

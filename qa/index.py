@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import abbreviations, bm25 as bm25_formula, chunk, tfidf
+from . import abbreviations, bm25 as bm25_formula, checksums, chunk, tfidf
 from .analyze import _TERMS, analyze, words as surface_words
 from .models import Document, Passage
-from .parts import PartArray
+from .parts import PartArray, part_name
 from .records import document_from_json, document_to_json
 from .strings import StringTable, write_blob, write_table
 
@@ -261,6 +261,7 @@ class Index:
         self.path = path
         self.n_passages = int(manifest["stats"]["passages"])
         self._docs: dict[int, Document] = {}
+        self.block_crcs = lambda file_name: None  # block checksums of a large file (saved indexes)
 
     @classmethod
     def from_memory(cls, arrays, tables, manifest) -> "Index":
@@ -271,11 +272,28 @@ class Index:
     def load(cls, build_dir: Path, manifest: dict | None = None) -> "Index":
         manifest = manifest or json.loads((build_dir / "manifest.json").read_text("utf-8"))
         check_files(build_dir, manifest, full=False)
+        noted = checksums.damage_noted(build_dir)
+        if noted:
+            raise ValueError(noted)
+        if manifest.get("block_size") != checksums.BLOCK:
+            raise ValueError("the manifest lists no block checksums")
+        crcs = np.load(build_dir / BLOCKS)
+        blocks = manifest["blocks"]
+        checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0])
+                    for f, (lo, n) in blocks.items()}
+
+        def load(file_name: str):
+            array = np.load(build_dir / file_name, mmap_mode="r")
+            checker = checkers.get(file_name)
+            return checksums.CheckedArray(array, checker) if checker else array
+
         parts = manifest.get("parts", {})
-        arrays = {name: np.load(build_dir / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
-        arrays.update({name: PartArray.load(build_dir, name, parts.get(name, 1)) for name in PART_ARRAYS})
-        tables = {name: StringTable(build_dir, name, parts.get(name, 1)) for name in TABLES}
+        arrays = {name: load(f"{name}.npy") for name in ARRAYS}
+        arrays.update({name: PartArray([load(part_name(name, k)) for k in range(parts.get(name, 1))])
+                       for name in PART_ARRAYS})
+        tables = {name: StringTable(build_dir, name, parts.get(name, 1), load, checkers.get) for name in TABLES}
         index = cls(arrays, tables, manifest, build_dir)
+        index.block_crcs = lambda f: checkers[f].crcs if f in checkers else None
         index.validate()
         return index
 
@@ -402,19 +420,33 @@ def save(index_dir: Path, arrays, tables, manifest, blobs=None, linked=None) -> 
         for file_name, items in (blobs or {}).items():
             write_blob(tmp / file_name, items)
             written.append(file_name)
+        files, blocks = {}, {}
         for f in written:
-            with open(tmp / f, "rb") as fh:
-                os.fsync(fh.fileno())
-        files = {f: [(tmp / f).stat().st_size, _crc32(tmp / f)] for f in written}
-        for file_name, (source, entry) in (linked or {}).items():
+            size = (tmp / f).stat().st_size
+            if size > CHECKSUM_ON_LOAD:  # large: checked block by block as it is read
+                crc, blocks[f] = checksums.file_checksums(tmp / f)
+            else:
+                crc = _crc32(tmp / f)
+            files[f] = [size, crc]
+        for file_name, (source, entry, crcs) in (linked or {}).items():
             try:
                 os.link(source, tmp / file_name)
             except OSError:
                 shutil.copyfile(source, tmp / file_name)
-                with open(tmp / file_name, "rb") as fh:
-                    os.fsync(fh.fileno())
             files[file_name] = list(entry)
-        manifest = {**manifest, "files": dict(sorted(files.items()))}
+            if crcs is not None:
+                blocks[file_name] = crcs
+        where, start = {}, 0
+        for f in sorted(blocks):
+            where[f] = [start, len(blocks[f])]
+            start += len(blocks[f])
+        np.save(tmp / BLOCKS, np.concatenate([blocks[f] for f in sorted(blocks)] or [np.empty(0, np.uint32)]))
+        files[BLOCKS] = [(tmp / BLOCKS).stat().st_size, _crc32(tmp / BLOCKS)]
+        for f in [*files]:
+            with open(tmp / f, "rb") as fh:
+                os.fsync(fh.fileno())
+        manifest = {**manifest, "files": dict(sorted(files.items())), "blocks": where,
+                    "block_size": checksums.BLOCK}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
         with open(tmp / "manifest.json", "rb") as fh:
             os.fsync(fh.fileno())
@@ -437,7 +469,8 @@ def save(index_dir: Path, arrays, tables, manifest, blobs=None, linked=None) -> 
     return final
 
 
-CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed at every load
+CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed whole at every load
+BLOCKS = "blocks.npy"  # CRC-32 of each 64 KiB block of the larger files (qa/checksums.py)
 
 
 def _crc32(path: Path) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import bm25
+from .checksums import raw
 from .analyze import analyze
 from .chunk import METADATA_LABELS
 from .index import Index
@@ -71,8 +72,10 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
 
 def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
     a = index.a
-    return bm25.accumulate(a["bm25.indptr"], a["bm25.indices"], a["bm25.impacts"], ids, weights,
-                           index.n_passages)
+    indptr = a["bm25.indptr"]
+    starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
+    return bm25.accumulate(indptr, raw(a["bm25.indices"], starts, ends), raw(a["bm25.impacts"], starts, ends),
+                           ids, weights, index.n_passages)
 
 
 def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:

@@ -61,11 +61,15 @@ def _map(path: Path):
 
 
 class StringTable:
-    def __init__(self, directory: Path, name: str, parts: int = 1):
-        self.offsets = np.load(directory / f"{name}.offsets.npy", mmap_mode="r")
+    def __init__(self, directory: Path, name: str, parts: int = 1, load=None, checker=None):
+        """load(file name): the offsets array (checked when large); checker(file name): the
+        block checker of a large blob, or None (qa/checksums.py)."""
+        self.offsets = load(f"{name}.offsets.npy") if load else np.load(directory / f"{name}.offsets.npy", mmap_mode="r")
         from .parts import part_name
 
-        blobs = [_map(directory / part_name(name, k, ".txt")) for k in range(parts)]
+        names = [part_name(name, k, ".txt") for k in range(parts)]
+        blobs = [_map(directory / n) for n in names]
+        self._checkers = [checker(n) if checker else None for n in names]
         self.part_sizes = [len(b) for b in blobs]
         if self.offsets.ndim == 1:
             self._blob: bytes | mmap.mmap = blobs[0]
@@ -85,6 +89,7 @@ class StringTable:
         table.offsets = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)])
         table._blob = b"".join(encoded)
         table._spans = None
+        table._checkers = [None]
         table.part_sizes = [len(table._blob)]
         return table
 
@@ -92,15 +97,22 @@ class StringTable:
         return len(self.offsets) - (1 if self._spans is None else 0)
 
     def part(self, k: int):
-        """The bytes of blob part k."""
+        """The bytes of blob part k (checked first when checked)."""
+        if self._checkers[k] is not None:
+            self._checkers[k].check_all()
         return self._blob if self._spans is None else self._blobs[k]
 
     def raw(self, i: int) -> bytes:
         if self._spans is None:
-            return self._blob[int(self.offsets[i]) : int(self.offsets[i + 1])]
+            start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+            if self._checkers[0] is not None:
+                self._checkers[0].check(start, end)
+            return self._blob[start:end]
         start, end = int(self._spans[i, 0]), int(self._spans[i, 1])
         k = bisect.bisect_right(self._bases, start) - 1
         base = self._bases[k]
+        if self._checkers[k] is not None:
+            self._checkers[k].check(start - base, end - base)
         return self._blobs[k][start - base : end - base]
 
     def __getitem__(self, i: int) -> str:

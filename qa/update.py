@@ -202,7 +202,7 @@ def extend(old: Index, new_docs: list[Document]):
     files0 = old.manifest["files"]
 
     def link(file_name):
-        linked[file_name] = (old.path / file_name, files0[file_name])
+        linked[file_name] = (old.path / file_name, files0[file_name], old.block_crcs(file_name))
 
     new_strings = {"docs": ([document_to_json(d) for d in docs], doc_before),
                    "passages": ([p.text for p in passages], passage_before),

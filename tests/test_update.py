@@ -78,8 +78,13 @@ def documents():
     return read_documents(corpus_files([str(p) for p in CORPUS]), warn=lambda m: None)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_adding_in_batches_equals_a_full_build(documents, tmp_path, seed):
+@pytest.mark.parametrize("seed, block_checked", [(0, False), (1, False), (2, False), (3, True)])
+def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch, seed, block_checked):
+    if block_checked:  # every file read through its block checksums (qa/checksums.py), as large ones are
+        from qa import checksums
+
+        monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
+        monkeypatch.setattr(checksums, "BLOCK", 512)
     docs = list(documents)
     rng = random.Random(seed)
     rng.shuffle(docs)
