@@ -100,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=_k, default=1, metavar="N",
                        help="answer in N processes sharing the memory-mapped index (default: 1; "
                        "output identical to 1)")
+    batch.add_argument("--worker-timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="with --workers: a worker that answers nothing for this long over one chunk "
+                            "(up to 16 questions) is stopped and its questions marked failed (default: 120)")
     _corpus_options(batch, filters=True)
 
     index = sub.add_parser("index", help="build or refresh the index and print statistics",
@@ -229,7 +232,7 @@ def cmd_batch(args) -> int:
               f"instead of {args.workers}", file=sys.stderr)
         n_workers = 1
     if n_workers > 1:
-        answers = workers.Parallel(index.path, questions, n_workers, **options)
+        answers = workers.Parallel(index.path, questions, n_workers, timeout=args.worker_timeout, **options)
     else:
         answers = workers.InProcess(Engine(index), questions, **options)
     failed = 0

@@ -14,10 +14,14 @@ is noticed through its process sentinel: the parent prints one line
 `qa: worker N stopped (REASON); its K questions are marked failed`, gives each question of the
 chunk it held an `error` field, lets the remaining workers answer the rest, and the batch exits
 1. The questions are not retried in the parent, since a question may be what killed the worker.
-When no worker is left, the questions not yet answered are marked failed as well.
+When no worker is left, the questions not yet answered are marked failed as well. A worker that
+neither answers nor stops (a hang) is given `timeout` seconds per chunk (`--worker-timeout`,
+default 120; a chunk is at most 16 questions, normally answered in well under a second), then
+terminated and reported the same way.
 
-Test hook: with QA_TEST_KILL_WORKER_AFTER=N in the environment, worker 1 sends itself SIGKILL
-after answering its N-th question (before sending that chunk back).
+Test hooks: with QA_TEST_KILL_WORKER_AFTER=N in the environment, worker 1 sends itself SIGKILL
+after answering its N-th question (before sending that chunk back); with
+QA_TEST_HANG_WORKER_AFTER=N it stops answering there instead, without exiting.
 """
 from __future__ import annotations
 
@@ -27,12 +31,15 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
 from .batch_io import Question, ResultWriter, empty_result
 
 KILL_AFTER_ENV = "QA_TEST_KILL_WORKER_AFTER"
+HANG_AFTER_ENV = "QA_TEST_HANG_WORKER_AFTER"
+TIMEOUT = 120.0  # seconds a worker may take over one chunk before it is taken for hung
 MAX_CHUNK = 16  # questions a worker answers per message; small enough to balance the tail
 WINDOW_PER_WORKER = 4  # chunks out (sent or waiting to be written) per worker: the reorder bound
 
@@ -116,6 +123,7 @@ class _Worker:
     def __init__(self, number: int, process, conn):
         self.number, self.process, self.conn = number, process, conn
         self.chunk: int | None = None  # the chunk it is answering
+        self.sent_at = 0.0  # time.monotonic() when it was given that chunk
         self.alive = True
         self.reason: str | None = None  # what it said before stopping
 
@@ -130,8 +138,9 @@ class Parallel:
     """
 
     def __init__(self, build_dir: Path, questions: list[Question], workers: int, k: int,
-                 per_document: bool, filters, fmt: str, warn=None):
+                 per_document: bool, filters, fmt: str, warn=None, timeout: float = TIMEOUT):
         self.questions, self.fmt = questions, fmt
+        self.timeout = timeout
         self.warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
         size = chunk_size(len(questions), workers)
         self.chunks = [questions[i:i + size] for i in range(0, len(questions), size)]
@@ -181,7 +190,7 @@ class Parallel:
                     c = todo.popleft()
                     try:
                         w.conn.send((c, self.chunks[c]))
-                        w.chunk = c
+                        w.chunk, w.sent_at = c, time.monotonic()
                     except (OSError, ValueError):  # it has died: the chunk goes to another
                         todo.appendleft(c)
                         break
@@ -189,7 +198,9 @@ class Parallel:
             for w in alive:
                 waiting[w.conn] = w
                 waiting[w.process.sentinel] = w
-            for obj in wait_for(list(waiting)):
+            busy = [w for w in alive if w.chunk is not None]
+            deadline = min((w.sent_at + self.timeout for w in busy), default=None) if self.timeout else None
+            for obj in wait_for(list(waiting), None if deadline is None else max(0.0, deadline - time.monotonic())):
                 w = waiting[obj]
                 if not w.alive:
                     continue
@@ -200,6 +211,9 @@ class Parallel:
                         self._stopped(w, ready)
                 else:
                     self._stopped(w, ready)
+            for w in busy:  # still on the same chunk past its time: hung
+                if self.timeout and w.alive and w.chunk is not None and time.monotonic() >= w.sent_at + self.timeout:
+                    self._hung(w, ready)
         self._finished = True
 
     def writer(self, out) -> TextWriter:
@@ -233,6 +247,15 @@ class Parallel:
         else:
             self.warn(f"worker {w.number} stopped ({reason}); it held no questions")
         w.conn.close()
+
+    def _hung(self, w: _Worker, ready: dict) -> None:
+        w.reason = f"no answer within {self.timeout:g} s; terminated"
+        w.process.terminate()
+        w.process.join(2)
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join(2)
+        self._stopped(w, ready)
 
     def _failed(self, c: int, error: str) -> list[tuple]:
         header = header_text(self.fmt)
@@ -288,6 +311,7 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
         k, per_document, filters, fmt = options
         header = header_text(fmt)
         kill_after = int(os.environ.get(KILL_AFTER_ENV) or 0) if number == 1 else 0
+        hang_after = int(os.environ.get(HANG_AFTER_ENV) or 0) if number == 1 else 0
         answered = 0
         while True:
             while not conn.poll(1.0):
@@ -304,6 +328,9 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
                 answered += 1
                 if answered == kill_after:
                     os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+                if answered == hang_after:
+                    while True:
+                        time.sleep(3600)
             conn.send(("done", c, results))
     except (EOFError, BrokenPipeError):
         return  # the parent closed its end

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import pytest
 
@@ -106,6 +107,27 @@ def test_a_killed_worker_marks_its_questions_failed_and_the_batch_goes_on(built,
     # every other question is answered exactly as one process answers it
     assert [line for i, line in enumerate(lines) if i not in killed] == \
            [line for i, line in enumerate(one) if i not in killed]
+
+
+
+def test_a_hung_worker_is_stopped_after_the_timeout_and_the_batch_goes_on(built, tmp_path):
+    questions = questions_file(tmp_path)
+    one = batch(built, questions).stdout.decode().splitlines()
+    started = time.monotonic()
+    r = batch(built, questions, "--workers", "2", "--worker-timeout", "2",
+              env_extra={"QA_TEST_HANG_WORKER_AFTER": "3"})
+    assert time.monotonic() - started < 60
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    m = re.search(r"qa: worker 1 stopped \(no answer within 2 s; terminated\); its (\d+) questions? (are|is) "
+                  r"marked failed", err)
+    assert m, err
+    results = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [x["id"] for x in results] == [f"q{i}" for i in range(1, 31)]
+    hung = [i for i, x in enumerate(results) if "no answer within 2 s" in (x.get("error") or "")]
+    assert len(hung) == int(m.group(1)) >= 1
+    lines = r.stdout.decode().splitlines()
+    assert [line for i, line in enumerate(lines) if i not in hung] == [line for i, line in enumerate(one) if i not in hung]
 
 
 @needs_fork
