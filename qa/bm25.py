@@ -37,6 +37,24 @@ def impacts(tf: np.ndarray, length: np.ndarray, term_idf: np.ndarray, avgdl: flo
     return term_idf * numerator / (tf + norm)
 
 
+IMPACT_BLOCK = 1 << 22  # postings weighed per step: bounds the float64 temporaries of a large index
+
+
+def posting_impacts(tf: np.ndarray, passages: np.ndarray, lengths: np.ndarray, df: np.ndarray,
+                    n_passages: int, avgdl: float, variant: str, k1: float = K1, b: float = B) -> np.ndarray:
+    """float32 impacts of all postings, stored by term (term t owns the next df[t] postings).
+
+    Weighed a block of postings at a time; the formula is elementwise, so a full build and an
+    update (qa/update.py) get the same numbers whatever the blocks."""
+    term_idf = idf(df, n_passages, variant)
+    term_of = np.repeat(np.arange(len(df), dtype=np.int32), df)
+    out = np.empty(len(tf), dtype=np.float32)
+    for lo in range(0, len(tf), IMPACT_BLOCK):
+        hi = min(lo + IMPACT_BLOCK, len(tf))
+        out[lo:hi] = impacts(tf[lo:hi], lengths[passages[lo:hi]], term_idf[term_of[lo:hi]], avgdl, variant, k1, b)
+    return out
+
+
 def accumulate(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
                term_ids: np.ndarray, weights: np.ndarray, n_passages: int):
     """Sum weighted posting lists of the query terms: cost follows their postings.

@@ -95,17 +95,17 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
     # BM25 postings grouped by term (CSC): a term's postings are contiguous, sorted by passage
     postings_term, indices, tf = _postings(flat, starts, n_terms)
     df = np.bincount(postings_term, minlength=n_terms)
+    del postings_term  # one posting-sized array less from here on
     indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     avgdl = float(lengths.mean()) if n else 1.0
-    term_idf = bm25_formula.idf(df, n, settings.bm25)
-    impacts = bm25_formula.impacts(tf, lengths[indices], term_idf[postings_term], avgdl or 1.0,
-                                   settings.bm25, settings.k1, settings.b).astype(np.float32)
-    del postings_term  # one posting-sized array less while TF-IDF is built
+    impacts = bm25_formula.posting_impacts(tf, indices, lengths, df, n, avgdl or 1.0, settings.bm25,
+                                           settings.k1, settings.b)
+    word_count = np.bincount(flat_words_a, minlength=len(word_list))
+    del flat_words_a, flat_words  # the word ids are done with before TF-IDF's temporaries
 
     tfidf_arrays = tfidf.fit(flat, starts, n_terms)
 
     # surface words (not stems): what spelling correction and completion offer the user
-    word_count = np.bincount(flat_words_a, minlength=len(word_list))
     keep = [i for i, w in enumerate(word_list) if len(w) >= 4 and w.isalpha()]
     keep.sort(key=lambda i: word_list[i].encode("utf-8"))
     word_counts = {word_list[i]: int(word_count[i]) for i in keep}

@@ -67,21 +67,25 @@ def fit(flat: np.ndarray, starts: np.ndarray, n_terms: int):
     tfidf.idf, tfidf.rows (N × 2 spans into tfidf.features / tfidf.counts)."""
     n = len(starts) - 1
     blocks = _blocks(n)
-    bigrams = np.unique(np.concatenate(
-        [np.unique(bigram_keys(flat, starts[lo:hi + 1])[0]) for lo, hi in blocks] or [np.empty(0, np.int64)]))
+    bigrams = np.empty(0, np.int64)
+    for lo, hi in blocks:  # a running union: never all blocks' keys at once
+        bigrams = np.union1d(bigrams, bigram_keys(flat, starts[lo:hi + 1])[0])
     n_features = n_terms + len(bigrams)
     bigram_feature = np.arange(n_terms, n_features, dtype=np.int32)
-    sizes, columns, counts = [], [], []
+    # at most one entry per term and one per bigram position: the outputs are allocated at that
+    # bound (pages never written cost nothing) and filled block by block, so no concatenation
+    # holds the rows twice
+    bound = 2 * int(starts[-1] - starts[0])
+    features, count = np.empty(bound, np.int32), np.empty(bound, np.uint16)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    filled = 0
     for lo, hi in blocks:
-        size, column, count = rows_of(flat, starts, bigrams, bigram_feature, n_features, lo, hi)
-        sizes.append(size)
-        columns.append(column)
-        counts.append(count)
-    indptr = np.concatenate([[0], np.cumsum(np.concatenate(sizes or [np.empty(0, np.int64)]))]).astype(np.int64)
-    features = np.concatenate(columns) if columns else np.empty(0, np.int32)
-    del columns
-    count = np.concatenate(counts) if counts else np.empty(0, np.uint16)
-    del counts
+        size, column, block_count = rows_of(flat, starts, bigrams, bigram_feature, n_features, lo, hi)
+        features[filled:filled + len(column)] = column
+        count[filled:filled + len(column)] = block_count
+        indptr[lo + 1:hi + 1] = filled + np.cumsum(size)
+        filled += len(column)
+    features, count = features[:filled], count[:filled]
     df = np.bincount(features, minlength=n_features).astype(np.int64)
     return {"tfidf.term_feature": np.arange(n_terms, dtype=np.int32), "tfidf.bigrams": bigrams,
             "tfidf.bigram_feature": bigram_feature, "tfidf.df": df, "tfidf.idf": idf_of(df, n),

@@ -27,8 +27,6 @@ from .parts import MAX_PARTS, part_name
 from .records import document_to_json
 from .strings import spans_of
 
-IMPACT_BLOCK = 1 << 22  # postings weighed per step: bounds the float64 temporaries
-
 
 class NeedsRebuild(Exception):
     """The update cannot be made exactly; build the index from scratch instead."""
@@ -125,7 +123,8 @@ def extend(old: Index, new_docs: list[Document]):
     indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
     lengths = np.insert(np.asarray(a["passage.length"]), passage_before, lengths_new)
     avgdl = float(lengths.mean()) if n else 1.0
-    impacts = _impacts(tf, indices, lengths, df, n, avgdl, settings)
+    impacts = bm25_formula.posting_impacts(tf, indices, lengths, df, n, avgdl or 1.0, settings.bm25,
+                                           settings.k1, settings.b)
 
     # ---- content terms
     content = np.insert(np.asarray(a["terms.content"]), term_before, False)
@@ -242,18 +241,6 @@ def _blob_spans(strings: list[str], base: int) -> np.ndarray:
     ends = np.cumsum([len(s.encode("utf-8")) for s in strings], dtype=np.int64)
     starts = np.concatenate([[0], ends[:-1]]).astype(np.int64) if len(ends) else ends
     return np.stack([starts, ends], axis=1).reshape(-1, 2) + base
-
-
-def _impacts(tf, indices, lengths, df, n, avgdl, settings) -> np.ndarray:
-    """The impacts a full build computes, block by block (the formula is elementwise)."""
-    term_idf = bm25_formula.idf(df, n, settings.bm25)
-    out = np.empty(len(tf), dtype=np.float32)
-    term_of = np.repeat(np.arange(len(df), dtype=np.int32), df)
-    for lo in range(0, len(tf), IMPACT_BLOCK):
-        hi = min(lo + IMPACT_BLOCK, len(tf))
-        out[lo:hi] = bm25_formula.impacts(tf[lo:hi], lengths[indices[lo:hi]], term_idf[term_of[lo:hi]],
-                                          avgdl or 1.0, settings.bm25, settings.k1, settings.b)
-    return out
 
 
 def _merged(table, fresh: list[str], before: np.ndarray) -> list[str]:
