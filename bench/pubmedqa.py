@@ -23,6 +23,7 @@ is where qa's weights were chosen, the held-out half is for reporting.
 
 Usage (from the repo root):  python bench/pubmedqa.py [--split all|tune|heldout] [--grid]
                                  [--fusion-weight W] [--candidates N] [--data DIR]
+                                 [--char-weight C] [--char-grid C1,C2,...]  (qa/chargrams.py)
 """
 from __future__ import annotations
 
@@ -195,6 +196,10 @@ def main(argv=None) -> int:
                    help="qa rerank fusion weight (default: qa's, %(default)s)")
     p.add_argument("--candidates", type=int, default=search.CANDIDATES,
                    help="qa BM25 candidate passages (default: qa's, %(default)s)")
+    p.add_argument("--char-weight", type=float, default=search.CHAR_WEIGHT,
+                   help="qa rerank character n-gram weight (default: qa's, %(default)s)")
+    p.add_argument("--char-grid", type=str, default="",
+                   help="also sweep char n-gram weights (comma separated, e.g. 0,0.1,0.2) on the tune half")
     p.add_argument("--grid", action="store_true",
                    help="also sweep fusion weights 0, 0.1, ..., 1.0 on the tune half")
     args = p.parse_args(argv)
@@ -222,7 +227,7 @@ def main(argv=None) -> int:
 
     splits = {"tune": [("tune half", tune)], "heldout": [("held-out half", heldout)],
               "all": [("tune half", tune), ("held-out half", heldout), ("all dev", tune + heldout)]}[args.split]
-    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid else set())
+    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.char_grid else set())
     questions = [(q, t) for q, t in queries if q in needed]
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -234,8 +239,10 @@ def main(argv=None) -> int:
 
         runs = [run_rank_bm25(docs, questions, log), run_bm25s(docs, questions, log)]
         qa_bm25, _ = run_qa(Engine(index, fusion_weight=0.0, candidates=args.candidates), "qa bm25", questions)
-        rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates})"
-        engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates)
+        rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates}" + (
+            f", char={args.char_weight:g})" if args.char_weight else ")")
+        engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
+                        char_weight=args.char_weight)
         qa_rerank, results = run_qa(engine, rerank_name, questions)
         runs += [qa_bm25, qa_rerank, run_naive(results, questions)]
 
@@ -255,6 +262,16 @@ def main(argv=None) -> int:
             log(f"\n## fusion weight grid, tune half: {len(tune)} questions, candidates={args.candidates} "
                 f"— {SOURCE} — `{command}`\n")
             log(table(rows, ["R@1", "MRR@10", "answer-from-conclusion", "q/s"]))
+        if args.char_grid:
+            tune_questions = [(q, t) for q, t in questions if q in set(tune)]
+            rows = []
+            for c in [float(x) for x in args.char_grid.split(",")]:
+                run, _ = run_qa(Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
+                                       char_weight=c), f"char={c:g}", tune_questions)
+                rows.append((run.name, metrics(run, tune, qrels, gold)))
+            log(f"\n## char n-gram weight grid, tune half: {len(tune)} questions, w={args.fusion_weight:g}, "
+                f"candidates={args.candidates} — {SOURCE} — `{command}`\n")
+            log(table(rows, ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"]))
     return 0
 
 

@@ -36,8 +36,9 @@ def hit_dict(h: Hit) -> dict:
 
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
-                 candidates: int = search.CANDIDATES):
+                 candidates: int = search.CANDIDATES, char_weight: float = search.CHAR_WEIGHT):
         self.index = index
+        self.char_weight = char_weight  # character n-gram term (qa/chargrams.py); 0: off
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
         self._corrector = None
@@ -127,7 +128,7 @@ class Engine:
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
-                             expansion=" ".join(expanded.added))
+                             expansion=" ".join(expanded.added), char_weight=self.char_weight)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)

@@ -3,6 +3,9 @@
 Fusion (chosen on the tuning half of PubMedQA dev, see README):
     final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
 
+With CHAR_WEIGHT c > 0, the character n-gram cosine of the question with each candidate
+(qa/chargrams.py) is a third term: final = (1 − c) · (the above) + c · char_cosine.
+
 Expansions (abbreviations, qa/abbreviations.py) are searched with the question at a lower weight:
 each of their terms counts EXPANSION_WEIGHT in BM25 (a question term counts 1), and their TF-IDF
 vector is added to the question's at that weight before normalising.
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import bm25
+from . import bm25, chargrams
 from .checksums import raw
 from .analyze import analyze
 from .chunk import METADATA_LABELS
@@ -21,6 +24,7 @@ from .index import Index
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
+CHAR_WEIGHT = 0.0  # character n-gram term of the fusion (qa/chargrams.py); 0: off
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 # Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
 LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
@@ -110,7 +114,7 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
-         expansion_weight: float = EXPANSION_WEIGHT) -> Ranked:
+         expansion_weight: float = EXPANSION_WEIGHT, char_weight: float = CHAR_WEIGHT) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations); the
     Ranked query is the question followed by it."""
@@ -135,6 +139,9 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     top = b.max() if len(b) else 0.0
     norm = b / top if top > 0 else b
     final = (1.0 - weight) * norm + weight * cos
+    if char_weight > 0:
+        texts = [index.t["passages"][p] for p in passages.tolist()]
+        final = (1.0 - char_weight) * final + char_weight * chargrams.similarity(question, texts)
     order = np.lexsort((passages, -final))
     result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
     result.q_ids, result.q_weights = q_ids, q_weights
