@@ -244,7 +244,8 @@ class QA:
         docs = [Document(doc_id=f"p{i:0{width}d}", sections=(Section(None, t),)) for i, t in enumerate(texts)]
         settings = ix.Settings()
         started = time.perf_counter()
-        arrays, tables, stats = ix.build(docs, settings, whole_documents=True)
+        timings = {}
+        arrays, tables, stats = ix.build(docs, settings, whole_documents=True, timings=timings)
         built = time.perf_counter()
         # the shape of qa.cache._manifest, for a corpus that is no file
         manifest = {"format": ix.FORMAT_VERSION, "settings": settings.__dict__,
@@ -254,7 +255,7 @@ class QA:
         peak_before_save = peak_mb()
         ix.save(directory, arrays, tables, manifest)
         return {"build_s": built - started, "save_s": time.perf_counter() - built,
-                "peak_before_save_mb": peak_before_save, "stats": stats}
+                "peak_before_save_mb": peak_before_save, "stats": stats, "bm25_s": timings["bm25_s"]}
 
     def load(self, directory: Path):
         from qa import index as ix
@@ -720,6 +721,13 @@ def main(argv=None) -> int:
                    if r and r["build"].get("disk_top")]
         if largest:
             print("\nLargest files on disk (MB): " + "; ".join(largest) + ".")
+        qa_build, peer_build = (raw.get("qa BM25") or {}).get("build", {}), (raw.get("bm25s") or {}).get("build", {})
+        if "bm25_s" in qa_build:
+            peer = (f" against bm25s's tokenise + index {peer_build['build_s']:.1f} s"
+                    if "build_s" in peer_build else "")
+            print(f"\nqa's build up to the BM25 impacts (chunking, analysis, postings): {qa_build['bm25_s']:.1f} s"
+                  f"{peer}; the rest of its build (TF-IDF rows, tables, abbreviations): "
+                  f"{qa_build['build_s'] - qa_build['bm25_s']:.1f} s.")
         if any(v.get("estimate") for v in rows.values()):
             print(f"\n(est.): rank-bm25 above {size_label(RANK_BM25_FULL_LIMIT)} passages answers only "
                   f"{RANK_BM25_ESTIMATE_QUERIES} questions; its latencies and q/s are estimates from those, "

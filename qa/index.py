@@ -48,12 +48,16 @@ class Settings:
 
 # ---------------------------------------------------------------- building
 
-def build(docs: list[Document], settings: Settings, progress=None, whole_documents: bool = False):
+def build(docs: list[Document], settings: Settings, progress=None, whole_documents: bool = False,
+          timings: dict | None = None):
     """Everything an index holds, in memory: (arrays, string lists, statistics).
 
     whole_documents: each document is one passage as it is (no windows, no metadata or
     reference passages), for corpora that come already cut into passages.
+    timings: if given, gets the seconds spent up to the BM25 impacts (chunking, analysis,
+    postings; what a BM25 library does) as "bm25_s", and in all as "total_s".
     """
+    started = time.perf_counter()
     docs = sorted(docs, key=lambda d: d.doc_id)  # passage order = id order: ties break by id
     passages: list[Passage] = []
     passage_doc: list[int] = []
@@ -100,6 +104,8 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
     avgdl = float(lengths.mean()) if n else 1.0
     impacts = bm25_formula.posting_impacts(tf, indices, lengths, df, n, avgdl or 1.0, settings.bm25,
                                            settings.k1, settings.b)
+    if timings is not None:
+        timings["bm25_s"] = time.perf_counter() - started
     word_count = np.bincount(flat_words_a, minlength=len(word_list))
     del flat_words_a, flat_words  # the word ids are done with before TF-IDF's temporaries
 
@@ -142,6 +148,8 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
              "features": len(tfidf_arrays["tfidf.idf"]), "avgdl": avgdl, "abbreviations": len(abbrev_short),
              "whole_documents": whole_documents}
+    if timings is not None:
+        timings["total_s"] = time.perf_counter() - started
     return arrays, tables, stats
 
 
