@@ -289,6 +289,9 @@ class Expansion:
     text: str  # what is searched: the question and what was added
     expansions: list[dict] = field(default_factory=list)  # [{"term", "expansion"}]
     added: list[str] = field(default_factory=list)  # the texts appended, in order
+    # appended texts that spell the question's own words (qa/spacing.py): unlike an abbreviation's
+    # meaning, they may match where none of the question's words does
+    spellings: list[str] = field(default_factory=list)
 
 
 def _rows(table, key: str) -> list[Row]:

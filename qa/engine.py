@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import abbreviations, answer, cite, search
+from . import abbreviations, answer, cite, search, spacing
 from . import confidence as trust
+from .analyze import analyze
 from .index import Index
 from .filters import Filters, extract_inline, passage_mask
 from .models import Document, Hit
@@ -42,6 +43,7 @@ class Engine:
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
         self._corrector = None
+        self._spellings = None
 
     @property
     def corrector(self) -> Corrector:
@@ -53,9 +55,26 @@ class Engine:
         return self._corrector
 
     def expand(self, text: str) -> abbreviations.Expansion:
-        """Abbreviations of `text` expanded both ways (qa/abbreviations.py): the searched text."""
+        """Abbreviations of `text` expanded both ways (qa/abbreviations.py), then its hyphenation
+        and spacing variants the corpus writes (qa/spacing.py): the searched text."""
         t = self.index.t
-        return abbreviations.expand(text, t.get("abbrev.short"), t.get("abbrev.long"))
+        expanded = abbreviations.expand(text, t.get("abbrev.short"), t.get("abbrev.long"))
+        found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
+        if found:
+            expanded.expansions += found
+            expanded.added += [v["expansion"] for v in found]
+            expanded.spellings += [v["expansion"] for v in found]
+            expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
+        return expanded
+
+    @property
+    def spellings(self) -> spacing.Corpus:
+        """The index's look-ups for hyphenation and spacing variants (qa/spacing.py)."""
+        if self._spellings is None:
+            t = self.index.t
+            self._spellings = spacing.Corpus(t["terms"], t.get("spacing"),
+                                             lambda terms: search.passages_with(self.index, terms))
+        return self._spellings
 
     def citation(self, passage: int) -> str:
         doc = self.index.document(int(self.index.a["passage.doc"][passage]))
@@ -101,7 +120,7 @@ class Engine:
             return None
         expanded = self.expand(query)  # as ask searches it: abbreviations expanded
         ranked = search.rank(self.index, query, self.candidates, self.fusion_weight,
-                             expansion=" ".join(expanded.added))
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings))
         searched = ranked.query
         where = np.flatnonzero(ranked.passages == p)
         terms = search.term_contributions(self.index, ranked.terms, p, ranked.extra, ranked.extra_weight)
@@ -128,7 +147,8 @@ class Engine:
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
-                             expansion=" ".join(expanded.added), char_weight=self.char_weight)
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                             char_weight=self.char_weight)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)

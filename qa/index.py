@@ -21,21 +21,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import abbreviations, bm25 as bm25_formula, checksums, chunk, tfidf
+from . import abbreviations, bm25 as bm25_formula, checksums, chunk, spacing, tfidf
 from .analyze import _TERMS, analyze, words as surface_words
 from .models import Document, Passage
 from .parts import PartArray, part_name
 from .records import document_from_json, document_to_json
 from .strings import StringTable, write_blob, write_table
 
-FORMAT_VERSION = 8  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts
+FORMAT_VERSION = 9  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts;
+# 9: hyphenation and spacing variants (qa/spacing.py)
 KINDS = ("body", "reference", "metadata")
 ARRAYS = ("doc.year", "doc.journal", "surname.indptr", "surname.docs", "words.count", "bm25.indptr",
           "bm25.indices", "bm25.impacts", "bm25.tf", "terms.content", "passage.length", "passage.doc", "passage.n", "passage.kind", "passage.section", "passage.ref",
           "tfidf.term_feature", "tfidf.bigrams", "tfidf.bigram_feature", "tfidf.df", "tfidf.idf", "tfidf.rows")
 PART_ARRAYS = ("tfidf.features", "tfidf.counts")  # rows' entries: an update appends a part
 TABLES = ("journals", "surnames", "words", "terms", "passages", "sections", "docs", "doc_ids",
-          "abbrev.short", "abbrev.long", "abbrev.defs")
+          "abbrev.short", "abbrev.long", "abbrev.defs", "spacing")
 PART_TABLES = ("passages", "docs", "doc_ids")  # an update appends a blob part to each
 
 
@@ -144,6 +145,7 @@ def build(docs: list[Document], settings: Settings, progress=None, whole_documen
         "doc_ids": [d.doc_id for d in docs],
         "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
         "abbrev.defs": abbreviations.definition_rows(definitions),
+        "spacing": spacing.table_of(vocabulary),  # hyphenated terms by joined key
     }
     stats = {"documents": len(docs), "passages": n, "terms": len(vocabulary),
              "features": len(tfidf_arrays["tfidf.idf"]), "avgdl": avgdl, "abbreviations": len(abbrev_short),

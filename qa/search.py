@@ -6,9 +6,10 @@ Fusion (chosen on the tuning half of PubMedQA dev, see README):
 With CHAR_WEIGHT c > 0, the character n-gram cosine of the question with each candidate
 (qa/chargrams.py) is a third term: final = (1 − c) · (the above) + c · char_cosine.
 
-Expansions (abbreviations, qa/abbreviations.py) are searched with the question at a lower weight:
-each of their terms counts EXPANSION_WEIGHT in BM25 (a question term counts 1), and their TF-IDF
-vector is added to the question's at that weight before normalising.
+Expansions (abbreviations, qa/abbreviations.py; hyphenation and spacing variants, qa/spacing.py)
+are searched with the question at a lower weight: each of their terms counts EXPANSION_WEIGHT in
+BM25 (a question term counts 1), and their TF-IDF vector is added to the question's at that
+weight before normalising.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import bm25, chargrams
+from . import bm25, chargrams, tfidf
 from .checksums import raw
 from .analyze import analyze
 from .chunk import METADATA_LABELS
@@ -47,13 +48,14 @@ class Ranked:
 
 
 def query_terms(index: Index, terms: list[str], extra: list[str] = (),
-                extra_weight: float = EXPANSION_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+                extra_weight: float = EXPANSION_WEIGHT, alone=frozenset()) -> tuple[np.ndarray, np.ndarray]:
     """Term ids and weights (repeats in the question count, as in rank-bm25) of the known terms.
 
     Empty when the question shares no content term with the corpus. Label words of metadata
     passages ("title", "published") are no content: they count only when the question is made
     of nothing else ("when was it published?"), never to drag in an off-topic question.
-    `extra` (expansion terms) count `extra_weight` each; they never make a question match alone.
+    `extra` (expansion terms) count `extra_weight` each; they never make a question match alone,
+    except those in `alone` (other spellings of the question's own words, qa/spacing.py).
     """
     found: dict[int, float] = {}
     content = False
@@ -64,7 +66,8 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
             content = content or (t not in LABEL_TERMS and bool(index.a["terms.content"][i]))
     only_labels = all(t in LABEL_TERMS for t in terms)
     if not found or not (content or only_labels):
-        return np.empty(0, np.int64), np.empty(0)
+        if not any(_content(index, t) for t in alone if t in extra):
+            return np.empty(0, np.int64), np.empty(0)
     for t in extra:
         i = index.t["terms"].find(t)
         if i >= 0 and extra_weight > 0:
@@ -72,6 +75,29 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
     ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
     weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
     return ids, weights
+
+
+def _content(index: Index, term: str) -> bool:
+    i = index.t["terms"].find(term)
+    return i >= 0 and term not in LABEL_TERMS and bool(index.a["terms.content"][i])
+
+
+def passages_with(index: Index, terms: list[str]) -> int:
+    """Passages holding analysed `terms` in this order: a term's document frequency; for
+    several, the fewest passages holding one of their consecutive pairs (TF-IDF bigrams)."""
+    ids = index.term_ids(terms)
+    if not ids or min(ids) < 0:
+        return 0
+    a = index.a
+    if len(ids) == 1:
+        return int(a["bm25.indptr"][ids[0] + 1] - a["bm25.indptr"][ids[0]])
+    features = index.term_features(ids)
+    keys = np.asarray([x * int(tfidf.KEY) + y for x, y in zip(features, features[1:])], dtype=np.int64)
+    bigrams = a["tfidf.bigrams"]
+    pos = np.searchsorted(bigrams, keys)
+    if len(bigrams) == 0 or (pos >= len(bigrams)).any() or (bigrams[pos] != keys).any():
+        return 0
+    return int(a["tfidf.df"][a["tfidf.bigram_feature"][pos]].min())
 
 
 def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
@@ -114,15 +140,18 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
-         expansion_weight: float = EXPANSION_WEIGHT, char_weight: float = CHAR_WEIGHT) -> Ranked:
+         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
+         char_weight: float = CHAR_WEIGHT) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
-    expansion: text searched with the question at expansion_weight (abbreviations); the
-    Ranked query is the question followed by it."""
+    expansion: text searched with the question at expansion_weight (abbreviations, spelling
+    variants); the Ranked query is the question followed by it. spellings: the part of the
+    expansion that spells the question's own words (qa/spacing.py), which may match alone."""
     terms = analyze(question)
     extra = analyze(expansion) if expansion else []
+    alone = frozenset(analyze(spellings)) if spellings else frozenset()
     result = Ranked(query=f"{question.rstrip()} {expansion}" if expansion else question, terms=terms,
                     extra=extra, extra_weight=expansion_weight)
-    ids, weights = query_terms(index, terms, extra, expansion_weight)
+    ids, weights = query_terms(index, terms, extra, expansion_weight, alone)
     if len(ids) == 0:
         return result
     touched, scores = bm25_scores(index, ids, weights)

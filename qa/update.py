@@ -19,7 +19,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import abbreviations, bm25 as bm25_formula, chunk, tfidf
+from . import abbreviations, bm25 as bm25_formula, chunk, spacing, tfidf
 from .analyze import analyze, words as surface_words
 from .index import KINDS, PART_ARRAYS, PART_TABLES, Index, abbreviation_texts
 from .models import Document
@@ -193,7 +193,9 @@ def extend(old: Index, new_docs: list[Document]):
     tables = {"terms": _merged(t["terms"], fresh_terms, term_before), "words": words, "sections": sections,
               "journals": journals, "surnames": surnames,
               "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
-              "abbrev.defs": abbreviations.definition_rows(definitions)}
+              "abbrev.defs": abbreviations.definition_rows(definitions),
+              # the table is a function of the vocabulary, which only grows: old rows + new terms
+              "spacing": spacing.merged(t["spacing"], fresh_terms)}
 
     # ---- parts: new strings and rows appended as one more part; earlier parts linked
     parts0 = old.manifest.get("parts", {})

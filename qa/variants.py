@@ -5,7 +5,8 @@
 
 Tried and left out: a hyphenated compound also yielding its letters joined ("methyl-prednisolone"
 -> "methylprednisolone"). On PubMedQA dev it cost 2 questions at R@1 and 8 answers on the
-held-out half for no retrieval gain on the tune half.
+held-out half for no retrieval gain on the tune half. Hyphenation and spacing variants are met at
+query time instead, where the corpus writes them otherwise: qa/spacing.py.
 """
 from __future__ import annotations
 
