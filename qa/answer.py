@@ -24,6 +24,7 @@ SECTION_PRIOR = {"conclusion": 0.8, "background": -0.3, "objective": -0.3, "purp
 FIELD_PRIOR = 0.6
 SECOND_SENTENCE_RATIO = 0.75
 DUPLICATE_JACCARD = 0.6
+MMR_LAMBDA = 0.6  # relevance vs novelty in picking the 2nd and 3rd sentence (1: relevance alone)
 
 # Question words that ask for a metadata field, by the field's label.
 FIELD_CUES = {
@@ -87,23 +88,36 @@ def _token_set(sentence: str) -> set[str]:
     return set(analyze(sentence))
 
 
-def extract(candidates: list[tuple[str, int, float]]) -> dict | None:
-    """candidates: (sentence, hit rank, answer score). Best first, up to 3 sentences / 700 chars."""
+def extract(candidates: list[tuple[str, int, float]], mmr_lambda: float | None = None) -> dict | None:
+    """candidates: (sentence, hit rank, answer score). Up to 3 sentences / 700 chars, picked by
+    maximal marginal relevance: the best sentence first, then each time the one maximising
+    λ · score / best − (1 − λ) · its largest token Jaccard with a sentence already picked. A
+    sentence scoring below SECOND_SENTENCE_RATIO of the best, or a near-duplicate (Jaccard ≥
+    DUPLICATE_JACCARD) of one picked, is never added."""
     if not candidates:
         return None
+    lam = MMR_LAMBDA if mmr_lambda is None else mmr_lambda
     ordered = sorted(candidates, key=lambda c: (-c[2], c[1]))
     best = ordered[0][2]
-    chosen: list[tuple[str, int]] = []
-    seen: list[set[str]] = []
-    length = 0
-    for sentence, rank, score in ordered:
-        if chosen and (score < SECOND_SENTENCE_RATIO * best or len(chosen) == MAX_SENTENCES):
+    scale = best if best > 0 else 1.0
+    pool = [(sentence, rank, score, _token_set(sentence)) for sentence, rank, score in ordered
+            if score >= SECOND_SENTENCE_RATIO * best or score == best]
+    first = pool.pop(0)
+    chosen: list[tuple[str, int]] = [first[:2]]
+    seen: list[set[str]] = [first[3]]
+    length = len(first[0]) + 5
+    while pool and len(chosen) < MAX_SENTENCES:
+        pick, pick_value = None, None
+        for i, (sentence, rank, score, tokens) in enumerate(pool):
+            similarity = max(len(tokens & s) / max(1, len(tokens | s)) for s in seen)
+            if similarity >= DUPLICATE_JACCARD or length + len(sentence) > MAX_CHARS:
+                continue
+            value = lam * score / scale - (1.0 - lam) * similarity
+            if pick_value is None or value > pick_value:  # ties: the earlier in score order
+                pick, pick_value = i, value
+        if pick is None:
             break
-        tokens = _token_set(sentence)
-        if any(len(tokens & s) / max(1, len(tokens | s)) >= DUPLICATE_JACCARD for s in seen):
-            continue
-        if chosen and length + len(sentence) > MAX_CHARS:
-            continue
+        sentence, rank, _, tokens = pool.pop(pick)
         chosen.append((sentence, rank))
         seen.append(tokens)
         length += len(sentence) + 5

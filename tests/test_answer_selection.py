@@ -1,0 +1,34 @@
+"""The extractive answer's sentence picking (qa.answer.extract): relevance first, then novelty (MMR)."""
+from __future__ import annotations
+
+from qa import answer
+
+BEST = ("Rituximab improved muscle strength in most patients with refractory myositis.", 1, 2.0)
+REPEAT = ("Rituximab improved muscle strength in patients with refractory myositis.", 2, 1.9)  # near-duplicate
+OVERLAP = ("Rituximab improved strength in refractory myositis after six months of treatment.", 3, 1.8)
+NEW = ("Intravenous immunoglobulin helped those who did not respond to methotrexate.", 4, 1.7)
+WEAK = ("The authors thank the nurses of the clinic.", 5, 0.5)
+
+
+def sentences(result) -> list[str]:
+    return [s for s, _, _ in (BEST, REPEAT, OVERLAP, NEW, WEAK) if s in result["text"]]
+
+
+def test_the_best_sentence_leads_and_near_duplicates_and_weak_sentences_stay_out():
+    result = answer.extract([WEAK, NEW, OVERLAP, REPEAT, BEST], mmr_lambda=1.0)
+    picked = sentences(result)
+    assert result["text"].startswith(BEST[0])
+    assert REPEAT[0] not in picked and WEAK[0] not in picked
+
+
+def test_relevance_alone_takes_the_overlapping_sentence_mmr_prefers_the_new_one():
+    by_score = answer.extract([BEST, OVERLAP, NEW], mmr_lambda=1.0)
+    assert by_score["text"].index(OVERLAP[0]) < by_score["text"].index(NEW[0])
+    novel = answer.extract([BEST, OVERLAP, NEW], mmr_lambda=0.6)
+    assert novel["text"].index(NEW[0]) < novel["text"].index(OVERLAP[0])
+    assert novel["citations"] == [1, 3, 4]  # every sentence keeps its citation
+
+
+def test_the_default_lambda_is_the_tuned_one():
+    assert 0 < answer.MMR_LAMBDA < 1
+    assert answer.extract([BEST, OVERLAP, NEW]) == answer.extract([BEST, OVERLAP, NEW], mmr_lambda=answer.MMR_LAMBDA)
