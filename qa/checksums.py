@@ -1,9 +1,9 @@
 """Checksums of an index's large files, checked block by block as the blocks are first read.
 
 Small files are checksummed whole at every load (qa/index.py). Reading a large file whole at
-every start would cost more than answering, so each is also checksummed in blocks of 64 KiB, and
+every start would cost more than answering, so each is also checksummed in blocks, and
 a block is checked the first time anything in it is read, then marked good for the life of the
-process. A flipped byte is thus caught before any answer depends on it, at a cost that follows
+process (16 KiB: checking reads the whole block). A flipped byte is thus caught before any answer depends on it, at a cost that follows
 what a query reads (a few blocks per query term), never the size of the index.
 On a mismatch the build is marked damaged (so the next open rebuilds it) and DamagedIndex is raised.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import DamagedIndex
 
-BLOCK = 1 << 16
+BLOCK = 1 << 14  # small: checking a block reads all of it, pages a query may not need
 DAMAGED = "DAMAGED"  # a marker file in a build found damaged while in use
 
 
@@ -34,17 +34,23 @@ def file_checksums(path: Path) -> tuple[int, np.ndarray]:
 class FileChecker:
     """The blocks of one file: checks a byte range against the stored CRCs, each block once."""
 
-    def __init__(self, path: Path, crcs: np.ndarray, size: int):
-        self.path, self.crcs = path, crcs
+    def __init__(self, path: Path, crcs: np.ndarray, size: int, block: int = BLOCK):
+        self.path, self.crcs, self.block = path, crcs, block
         self.ok = np.zeros(len(crcs), dtype=bool)
         self.size = size
-        self._map = None
+        self._map = None  # the file's bytes from offset 0: the reader's own mapping when it has one
+
+    def use(self, mapping) -> None:
+        """Read blocks through `mapping` (the whole file, as mapped by its reader): pages the
+        check reads are then the reader's, not a second mapping's."""
+        if mapping is not None and len(mapping) == self.size:
+            self._map = mapping
 
     def check(self, lo: int, hi: int) -> None:
         """Bytes [lo, hi) of the file."""
         if hi <= lo:
             return
-        j0, j1 = lo // BLOCK, (hi - 1) // BLOCK + 1
+        j0, j1 = lo // self.block, (hi - 1) // self.block + 1
         if self.ok[j0:j1].all():
             return
         self.check_blocks(np.flatnonzero(~self.ok[j0:j1]) + j0)
@@ -56,7 +62,8 @@ class FileChecker:
             if self._map is None:
                 with open(self.path, "rb") as f:
                     self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            if j >= len(self.crcs) or zlib.crc32(self._map[j * BLOCK:(j + 1) * BLOCK]) != int(self.crcs[j]):
+            b = self.block
+            if j >= len(self.crcs) or zlib.crc32(self._map[j * b:(j + 1) * b]) != int(self.crcs[j]):
                 reason = f"{self.path.name} does not match its checksum in block {j}"
                 mark_damaged(self.path.parent, reason)
                 raise DamagedIndex(f"the index in {self.path.parent} is damaged ({reason}); "
@@ -94,6 +101,8 @@ class CheckedArray:
     def __init__(self, raw: np.memmap, checker: FileChecker):
         self.raw, self.checker = raw, checker
         self.offset = int(raw.offset)
+        if self.offset < mmap.ALLOCATIONGRANULARITY:  # numpy mapped the file from byte 0
+            checker.use(getattr(raw, "_mmap", None))
         self.row = int(raw.strides[0]) if raw.ndim else raw.itemsize
 
     shape = property(lambda self: self.raw.shape)
@@ -108,8 +117,23 @@ class CheckedArray:
         self.checker.check(self.offset + lo * self.row, self.offset + hi * self.row)
 
     def check_ranges(self, starts: np.ndarray, ends: np.ndarray) -> None:
-        for lo, hi in zip(np.asarray(starts).tolist(), np.asarray(ends).tolist()):
-            self.check_rows(lo, hi)
+        """Rows [starts[i], ends[i]) for every i, in one vectorised pass over their blocks."""
+        starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        keep = ends > starts
+        if not keep.any():
+            return
+        block = self.checker.block
+        first = (self.offset + starts[keep] * self.row) // block
+        last = (self.offset + ends[keep] * self.row - 1) // block
+        span = last - first
+        if span.max() <= 1:  # the usual case: each range within one block or across one boundary
+            blocks = np.unique(np.concatenate([first, last]))
+        else:
+            blocks = np.unique(np.repeat(first, span + 1) + (np.arange(int((span + 1).sum()))
+                                                            - np.repeat(np.cumsum(span + 1) - (span + 1), span + 1)))
+        todo = blocks[~self.checker.ok[blocks]]
+        if len(todo):
+            self.checker.check_blocks(todo)
 
     def __getitem__(self, key):
         first = key[0] if isinstance(key, tuple) else key
@@ -130,7 +154,8 @@ class CheckedArray:
             elif positions.size:
                 positions = np.where(positions < 0, positions + n, positions).astype(np.int64).ravel()
                 starts = self.offset + positions * self.row
-                blocks = np.unique(np.concatenate([starts // BLOCK, (starts + self.row - 1) // BLOCK]))
+                block = self.checker.block
+                blocks = np.unique(np.concatenate([starts // block, (starts + self.row - 1) // block]))
                 blocks = blocks[(blocks >= 0) & (blocks < len(self.checker.ok))]
                 todo = blocks[~self.checker.ok[blocks]]
                 if len(todo):

@@ -285,12 +285,12 @@ class Index:
         noted = checksums.damage_noted(build_dir)
         if noted:
             raise ValueError(noted)
-        if manifest.get("block_size") != checksums.BLOCK:
+        block = manifest.get("block_size")
+        if not isinstance(block, int) or block <= 0 or "blocks" not in manifest:
             raise ValueError("the manifest lists no block checksums")
         crcs = np.load(build_dir / BLOCKS)
-        blocks = manifest["blocks"]
-        checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0])
-                    for f, (lo, n) in blocks.items()}
+        checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
+                    for f, (lo, n) in manifest["blocks"].items()}
 
         def load(file_name: str):
             array = np.load(build_dir / file_name, mmap_mode="r")
@@ -480,7 +480,7 @@ def save(index_dir: Path, arrays, tables, manifest, blobs=None, linked=None) -> 
 
 
 CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed whole at every load
-BLOCKS = "blocks.npy"  # CRC-32 of each 64 KiB block of the larger files (qa/checksums.py)
+BLOCKS = "blocks.npy"  # CRC-32 of each 16 KiB block of the larger files (qa/checksums.py)
 
 
 def _crc32(path: Path) -> int:

@@ -44,6 +44,20 @@ class PartArray:
             out[sel] = self.parts[k][positions[sel] - self.bases[k]]
         return out
 
+    def take(self, starts: np.ndarray, ends: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """self[positions], where the positions are the ranges [starts[i], ends[i]): checked
+        range by range (qa/checksums.py) before the plain arrays are read."""
+        from .checksums import CheckedArray
+
+        plain = []
+        for part, base in zip(self.parts, self.bases[:-1].tolist()):
+            if isinstance(part, CheckedArray):
+                inside = (starts >= base) & (starts < base + len(part))
+                part.check_ranges(starts[inside] - base, ends[inside] - base)
+                part = part.raw
+            plain.append(part)
+        return PartArray(plain)[positions]
+
     def __array__(self, dtype=None, copy=None):
         whole = np.concatenate(self.parts) if len(self.parts) > 1 else np.asarray(self.parts[0])
         return whole if dtype is None else whole.astype(dtype)

@@ -70,6 +70,9 @@ class StringTable:
         names = [part_name(name, k, ".txt") for k in range(parts)]
         blobs = [_map(directory / n) for n in names]
         self._checkers = [checker(n) if checker else None for n in names]
+        for c, blob in zip(self._checkers, blobs):
+            if c is not None and blob:
+                c.use(blob)
         self.part_sizes = [len(b) for b in blobs]
         if self.offsets.ndim == 1:
             self._blob: bytes | mmap.mmap = blobs[0]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .parts import PartArray
+
 BLOCK = 1 << 16  # passages per block: bounds the temporaries of a large fit
 KEY = np.int64(1 << 31)  # bigram key = first feature · KEY + second feature
 MAX_COUNT = 65535  # counts are uint16: a feature repeated more often in one passage is capped
@@ -119,11 +121,14 @@ def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.
 def gather_rows(spans: np.ndarray, features, counts, rows: np.ndarray):
     """Entries of the given rows: (row position 0..len(rows)-1 of each, feature ids, counts).
     features/counts: arrays or parts.PartArray, addressed by the spans."""
-    starts, ends = spans[rows, 0], spans[rows, 1]
+    span = np.asarray(spans[rows])
+    starts, ends = span[:, 0], span[:, 1]
     lengths = ends - starts
     total = int(lengths.sum())
     offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
     owner = np.repeat(np.arange(len(rows)), lengths)
+    if isinstance(features, PartArray):  # reads checked range by range (qa/checksums.py)
+        return owner, features.take(starts, ends, offsets).astype(np.int64), counts.take(starts, ends, offsets)
     return owner, np.asarray(features[offsets], dtype=np.int64), np.asarray(counts[offsets])
 
 

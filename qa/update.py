@@ -19,7 +19,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import abbreviations, bm25 as bm25_formula, chunk, spacing, tfidf
+from . import abbreviations, bm25 as bm25_formula, checksums, chunk, spacing, tfidf
 from .analyze import analyze, words as surface_words
 from .index import KINDS, PART_ARRAYS, PART_TABLES, Index, abbreviation_texts
 from .models import Document
@@ -51,6 +51,8 @@ def extend(old: Index, new_docs: list[Document]):
     docs = sorted(new_docs, key=lambda d: d.doc_id)
     if not docs:
         raise NeedsRebuild("nothing to add")
+    if old.manifest.get("block_size") != checksums.BLOCK:
+        raise NeedsRebuild("the linked files' block checksums are of another block size")
     ids = [d.doc_id for d in docs]
     if len(set(ids)) != len(ids) or any(t["doc_ids"].find(i) >= 0 for i in ids):
         raise NeedsRebuild("a new document has an id already in the index")

@@ -109,7 +109,8 @@ def test_a_block_checked_index_answers_exactly_as_a_plain_one(cli, qa_home, monk
     assert [cli("ask", q, "--json").json() for q in QUESTIONS] == plain
 
 
-@pytest.mark.parametrize("target", ["bm25.impacts.npy", "bm25.indices.npy", "docs.txt", "passages.txt"])
+@pytest.mark.parametrize("target", ["bm25.impacts.npy", "bm25.indices.npy", "docs.txt", "passages.txt",
+                                    "tfidf.features.npy", "tfidf.counts.npy", "tfidf.rows.npy"])
 def test_a_flip_in_a_block_a_question_reads_is_caught_and_the_index_rebuilt(cli, qa_home, block_checked, target):
     expected = cli("ask", "who wrote the review", "--json").json()
     build = the_build(qa_home)
