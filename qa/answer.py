@@ -62,7 +62,7 @@ class SentenceScorer:
 
     def __init__(self, index, q_ids: np.ndarray, q_weights: np.ndarray):
         self._index = index
-        self._find = index.t["terms"].find
+        self._find = index.term_id
         self._ids: dict[str, int] = {}
         self._q = dict(zip(q_ids.tolist(), q_weights.tolist()))
 

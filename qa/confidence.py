@@ -25,7 +25,7 @@ LOW = 0.5  # below this the answer is flagged as uncertain
 
 def features(index, ranked, content_terms: list[str]) -> tuple[float, float, float]:
     """(coverage, top cosine, BM25 ratio) of a ranking with at least one passage."""
-    find = index.t["terms"].find
+    find = index.term_id
     known = [t for t in content_terms if find(t) >= 0]
     coverage = len(known) / len(content_terms) if content_terms else 0.0
     import numpy as np  # here, not at import: the renderer reads LOW without loading numpy

@@ -51,7 +51,7 @@ class Engine:
             idx = self.index
             words = [idx.t["words"][i] for i in range(len(idx.t["words"]))]
             self._corrector = Corrector(words, idx.a["words.count"],
-                                        known_terms=lambda t: idx.t["terms"].find(t) >= 0)
+                                        known_terms=lambda t: idx.term_id(t) >= 0)
         return self._corrector
 
     def expand(self, text: str) -> abbreviations.Expansion:

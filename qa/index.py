@@ -271,6 +271,7 @@ class Index:
         self.path = path
         self.n_passages = int(manifest["stats"]["passages"])
         self._docs: dict[int, Document] = {}
+        self._term_cache: dict[str, int] = {}
         self.block_crcs = lambda file_name: None  # block checksums of a large file (saved indexes)
 
     @classmethod
@@ -336,10 +337,20 @@ class Index:
             self._docs[doc_index] = document_from_json(self.t["docs"][doc_index])
         return self._docs[doc_index]
 
+    TERM_CACHE = 100_000  # remembered look-ups: a question's terms are looked up several times
+
+    def term_id(self, term: str) -> int:
+        """Id of an analysed term in the vocabulary, -1 if unknown (a binary search, remembered)."""
+        i = self._term_cache.get(term)
+        if i is None:
+            if len(self._term_cache) >= self.TERM_CACHE:
+                self._term_cache.clear()
+            i = self._term_cache[term] = self.t["terms"].find(term)
+        return i
+
     def term_ids(self, terms: list[str]) -> list[int]:
         """Ids of analysed terms in the vocabulary, -1 for unknown ones."""
-        find = self.t["terms"].find
-        return [find(t) for t in terms]
+        return [self.term_id(t) for t in terms]
 
     def term_features(self, term_ids: list[int]) -> list[int]:
         """TF-IDF feature of each term id, -1 for -1."""

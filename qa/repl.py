@@ -63,7 +63,7 @@ def known_terms(index) -> Callable[[str], bool]:
 
     def known(term: str) -> bool:
         if term not in cache:
-            i = index.t["terms"].find(term)
+            i = index.term_id(term)
             cache[term] = i >= 0 and bool(index.a["terms.content"][i])
         return cache[term]
 

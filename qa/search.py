@@ -60,7 +60,7 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
     found: dict[int, float] = {}
     content = False
     for t in terms:
-        i = index.t["terms"].find(t)
+        i = index.term_id(t)
         if i >= 0:
             found[i] = found.get(i, 0) + 1
             content = content or (t not in LABEL_TERMS and bool(index.a["terms.content"][i]))
@@ -69,7 +69,7 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
         if not any(_content(index, t) for t in alone if t in extra):
             return np.empty(0, np.int64), np.empty(0)
     for t in extra:
-        i = index.t["terms"].find(t)
+        i = index.term_id(t)
         if i >= 0 and extra_weight > 0:
             found[i] = found.get(i, 0) + extra_weight
     ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
@@ -78,7 +78,7 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
 
 
 def _content(index: Index, term: str) -> bool:
-    i = index.t["terms"].find(term)
+    i = index.term_id(term)
     return i >= 0 and term not in LABEL_TERMS and bool(index.a["terms.content"][i])
 
 
@@ -202,7 +202,7 @@ def term_contributions(index: Index, terms: list[str], passage: int, extra: list
     for t in extra:
         counts[t] = counts.get(t, 0) + extra_weight
     for t, count in counts.items():
-        i = index.t["terms"].find(t)
+        i = index.term_id(t)
         value = 0.0
         if i >= 0:
             lo, hi = int(a["bm25.indptr"][i]), int(a["bm25.indptr"][i + 1])
