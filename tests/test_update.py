@@ -22,9 +22,9 @@ QUESTIONS = ["Is rituximab an option for refractory myositis?", "telomere length
              "who wrote it", "intravenous immunoglobulin (IVIG) for dermatomyositis"]
 
 
-def saved(directory, docs, whole=False):
-    arrays, tables, stats = ix.build(docs, SETTINGS, whole_documents=whole)
-    ix.save(directory, arrays, tables, {"stats": stats, "settings": SETTINGS.__dict__})
+def saved(directory, docs, whole=False, settings=SETTINGS):
+    arrays, tables, stats = ix.build(docs, settings, whole_documents=whole)
+    ix.save(directory, arrays, tables, {"stats": stats, "settings": settings.__dict__})
     return ix.Index.load(ix.current_build(directory))
 
 
@@ -33,7 +33,7 @@ def extended(directory, batches):
     for batch in batches:
         old = ix.Index.load(ix.current_build(directory))
         arrays, tables, blobs, linked, part_counts, stats = update.extend(old, batch)
-        ix.save(directory, arrays, tables, {"stats": stats, "settings": SETTINGS.__dict__, "parts": part_counts},
+        ix.save(directory, arrays, tables, {"stats": stats, "settings": old.manifest["settings"], "parts": part_counts},
                 blobs=blobs, linked=linked)
     return ix.Index.load(ix.current_build(directory))
 
@@ -78,8 +78,10 @@ def documents():
     return read_documents(corpus_files([str(p) for p in CORPUS]), warn=lambda m: None)
 
 
-@pytest.mark.parametrize("seed, block_checked", [(0, False), (1, False), (2, False), (3, True)])
-def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch, seed, block_checked):
+@pytest.mark.parametrize("seed, block_checked, variant", [(0, False, "lucene"), (1, False, "lucene"),
+                                                         (2, False, "okapi"), (3, True, "lucene")])
+def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch, seed, block_checked, variant):
+    settings = ix.Settings(bm25=variant)
     if block_checked:  # every file read through its block checksums (qa/checksums.py), as large ones are
         from qa import checksums
 
@@ -90,9 +92,10 @@ def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch,
     rng.shuffle(docs)
     cuts = sorted(rng.sample(range(1, len(docs)), 3))
     bounds = [0, *cuts, len(docs)]
-    saved(tmp_path / "inc", docs[:cuts[0]])
+    saved(tmp_path / "inc", docs[:cuts[0]], settings=settings)
     inc = extended(tmp_path / "inc", [docs[lo:hi] for lo, hi in zip(bounds[1:], bounds[2:])])
-    full = saved(tmp_path / "full", docs)
+    full = saved(tmp_path / "full", docs, settings=settings)
+    assert inc.settings.bm25 == variant
     assert_same_index(full, inc)
     assert_same_rankings(full, inc)
     assert inc.manifest["parts"]["docs"] == 4, "each update adds one part; the earlier ones are linked"
