@@ -24,7 +24,7 @@ is where qa's weights were chosen, the held-out half is for reporting.
 Usage (from the repo root):  python bench/pubmedqa.py [--split all|tune|heldout] [--grid]
                                  [--fusion-weight W] [--candidates N] [--data DIR]
                                  [--char-weight C] [--char-grid C1,C2,...]  (qa/chargrams.py)
-                                 [--mmr-grid L1,L2,...]  (the answer's MMR λ, qa/answer.py)
+                                 [--answer-grid NAME=V1,V2,...]  (a constant of qa/answer.py)
 """
 from __future__ import annotations
 
@@ -201,8 +201,8 @@ def main(argv=None) -> int:
                    help="qa rerank character n-gram weight (default: qa's, %(default)s)")
     p.add_argument("--char-grid", type=str, default="",
                    help="also sweep char n-gram weights (comma separated, e.g. 0,0.1,0.2) on the tune half")
-    p.add_argument("--mmr-grid", type=str, default="",
-                   help="also sweep the answer's MMR λ (comma separated, e.g. 1,0.8,0.6) on the tune half")
+    p.add_argument("--answer-grid", type=str, default="", metavar="NAME=V1,V2,...",
+                   help="also sweep a constant of qa/answer.py on the tune half, e.g. MMR_LAMBDA=1,0.8,0.6")
     p.add_argument("--grid", action="store_true",
                    help="also sweep fusion weights 0, 0.1, ..., 1.0 on the tune half")
     args = p.parse_args(argv)
@@ -230,7 +230,7 @@ def main(argv=None) -> int:
 
     splits = {"tune": [("tune half", tune)], "heldout": [("held-out half", heldout)],
               "all": [("tune half", tune), ("held-out half", heldout), ("all dev", tune + heldout)]}[args.split]
-    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.char_grid or args.mmr_grid else set())
+    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.char_grid or args.answer_grid else set())
     questions = [(q, t) for q, t in queries if q in needed]
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -275,20 +275,23 @@ def main(argv=None) -> int:
             log(f"\n## char n-gram weight grid, tune half: {len(tune)} questions, w={args.fusion_weight:g}, "
                 f"candidates={args.candidates} — {SOURCE} — `{command}`\n")
             log(table(rows, ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"]))
-        if args.mmr_grid:
+        if args.answer_grid:
             from qa import answer
 
+            name, _, values = args.answer_grid.partition("=")
+            if not hasattr(answer, name) or not values:
+                p.error(f"--answer-grid: expected NAME=V1,V2,... with NAME a constant of qa/answer.py, not {name!r}")
             tune_questions = [(q, t) for q, t in questions if q in set(tune)]
             rows = []
-            default = answer.MMR_LAMBDA
+            default = getattr(answer, name)
             try:
-                for lam in [float(x) for x in args.mmr_grid.split(",")]:
-                    answer.MMR_LAMBDA = lam
-                    run, _ = run_qa(engine, f"λ={lam:g}", tune_questions)
+                for value in [float(x) for x in values.split(",")]:
+                    setattr(answer, name, value)
+                    run, _ = run_qa(engine, f"{name}={value:g}", tune_questions)
                     rows.append((run.name, metrics(run, tune, qrels, gold)))
             finally:
-                answer.MMR_LAMBDA = default
-            log(f"\n## answer MMR λ grid, tune half: {len(tune)} questions — {SOURCE} — `{command}`\n")
+                setattr(answer, name, default)
+            log(f"\n## answer grid, tune half: {len(tune)} questions — {SOURCE} — `{command}`\n")
             log(table(rows, ["answer-from-conclusion", "token F1"]))
     return 0
 

@@ -22,6 +22,9 @@ HIT_WEIGHT = 0.5
 SECTION_PRIOR = {"conclusion": 0.8, "background": -0.3, "objective": -0.3, "purpose": -0.3,
                  "introduction": -0.3, "aim": -0.3, "method": -0.15}
 FIELD_PRIOR = 0.6
+# Added to the sentence that closes its section (or its unlabelled abstract): where a conclusion
+# stands when no label says so.
+POSITION_PRIOR = 0.1
 SECOND_SENTENCE_RATIO = 0.75
 DUPLICATE_JACCARD = 0.6
 MMR_LAMBDA = 0.6  # relevance vs novelty in picking the 2nd and 3rd sentence (1: relevance alone)

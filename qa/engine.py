@@ -169,7 +169,8 @@ class Engine:
             hit.highlight = answer.highlight(ss, scorer, q_words)
             prior = answer.section_prior(hit.section)
             is_metadata = self.index.kind(hit.passage_index) == "metadata"
-            for s in ss:
+            closes = self.closes_section(hit.passage_index)
+            for j, s in enumerate(ss):
                 if s in seen:  # overlapping windows repeat sentences: cite the best-ranked hit
                     continue
                 seen.add(s)
@@ -177,9 +178,20 @@ class Engine:
                 if is_metadata and not asked_field:
                     continue  # a title line repeats the question; it answers only "what is the title"
                 score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
+                if closes and j == len(ss) - 1:
+                    score += answer.POSITION_PRIOR
                 candidates.append((s, hit.rank, score))
         return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, confidence=confidence,
                            corrections=fixes, expansions=expansions)
+
+    def closes_section(self, p: int) -> bool:
+        """Whether body passage p is the last window of its section: its last sentence closes it."""
+        a = self.index.a
+        if self.index.kind(p) != "body":
+            return False
+        q = p + 1
+        return (q >= self.index.n_passages or int(a["passage.doc"][q]) != int(a["passage.doc"][p])
+                or int(a["passage.section"][q]) != int(a["passage.section"][p]) or self.index.kind(q) != "body")
 
     def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
         content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)

@@ -32,3 +32,23 @@ def test_relevance_alone_takes_the_overlapping_sentence_mmr_prefers_the_new_one(
 def test_the_default_lambda_is_the_tuned_one():
     assert 0 < answer.MMR_LAMBDA < 1
     assert answer.extract([BEST, OVERLAP, NEW]) == answer.extract([BEST, OVERLAP, NEW], mmr_lambda=answer.MMR_LAMBDA)
+
+
+def test_the_last_window_of_each_section_is_the_one_that_closes_it(tmp_path):
+    from conftest import BEIR
+    from qa.cache import open_index
+    from qa.engine import Engine
+    from qa.index import Settings
+
+    index, _ = open_index([str(BEIR)], Settings(), index_dir=str(tmp_path / "index"))
+    engine = Engine(index)
+    a = index.a
+    closing = [p for p in range(index.n_passages) if engine.closes_section(p)]
+    body = [p for p in range(index.n_passages) if index.kind(p) == "body"]
+    sections = {(int(a["passage.doc"][p]), int(a["passage.section"][p])) for p in body}
+    assert len(closing) == len(sections), "one closing window per section of each document"
+    for p in closing:  # nothing of its section follows it
+        q = p + 1
+        assert q == index.n_passages or (int(a["passage.doc"][q]), int(a["passage.section"][q])) != \
+            (int(a["passage.doc"][p]), int(a["passage.section"][p])) or index.kind(q) != "body"
+    assert not any(engine.closes_section(p) for p in range(index.n_passages) if index.kind(p) != "body")
