@@ -136,7 +136,7 @@ def _update(directory: Path, settings: ix.Settings, files, files_fp, warn):
     for message in warnings:
         warn(message)
     new_manifest = {**_manifest(settings, files_fp, manifest["corpus"], stats, time.perf_counter() - started),
-                    "parts": parts, "updates": int(manifest.get("updates", 0)) + 1}
+                    "parts": parts, "updates": int(manifest.get("updates", 0)) + 1, "added_files": len(added)}
     final = ix.save(directory, arrays, tables, new_manifest, blobs=blobs, linked=linked)
     mark_used(directory)
     return ix.Index.load(final)

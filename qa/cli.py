@@ -275,7 +275,14 @@ def cmd_index(args) -> int:
     m = index.manifest
     s = m["stats"]
     where = index.path or "memory (not saved)"
-    state = f"built in {m['build_seconds']:.2f} s" if built else f"up to date (built {m['built_at']})"
+    if built and m.get("updates"):  # the corpus gained files: the previous build was extended
+        added = m.get("added_files", 0)
+        state = (f"updated in {m['build_seconds']:.2f} s ({added} file{'s' * (added != 1)} added; "
+                 f"{m['updates']} update{'s' * (m['updates'] != 1)} since the last full build)")
+    elif built:
+        state = f"built in {m['build_seconds']:.2f} s"
+    else:
+        state = f"up to date (built {m['built_at']})"
     print(f"index: {where}\n{state}\n"
           f"documents: {s['documents']}  passages: {s['passages']}  terms: {s['terms']}  "
           f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
