@@ -16,6 +16,7 @@ Not handled here (the caller rebuilds instead): a new document whose id is alrea
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,12 +43,50 @@ def _shift(before: np.ndarray, n_old: int) -> np.ndarray:
     return np.arange(n_old, dtype=np.int64) + np.searchsorted(before, np.arange(n_old), side="right")
 
 
+@dataclass
+class _Placement:
+    """Where the new documents and passages go among the old ones, and where the old ones move."""
+    docs: list[Document]  # the new documents, by id
+    passages: list  # their passages, in final order
+    counts: np.ndarray  # passages of each new document
+    doc_before: np.ndarray  # old documents before each new one
+    old_doc_pos: np.ndarray  # final position of each old document
+    passage_before: np.ndarray  # old passages before each new passage
+    old_passage_pos: np.ndarray  # final position of each old passage
+
+    @property
+    def new_doc_pos(self) -> np.ndarray:
+        return self.doc_before + np.arange(len(self.docs))
+
+    @property
+    def new_passage_pos(self) -> np.ndarray:
+        return self.passage_before + np.arange(len(self.passages))
+
+
+@dataclass
+class _Vocabulary:
+    """The vocabulary grown by the new passages' terms (kept sorted: ids are positions)."""
+    fresh: list[str]  # new terms, sorted by UTF-8 bytes
+    before: np.ndarray  # old terms before each new one
+    old_pos: np.ndarray  # final id of each old term
+    ids: dict[str, int]  # final id of every term of the new passages
+    find: object  # old term -> old id, or -1
+
+    def __len__(self) -> int:
+        return len(self.old_pos) + len(self.fresh)
+
+    def id_of(self, term: str) -> int | None:
+        """Final id of any term, None when it is not indexed."""
+        i = self.ids.get(term)
+        if i is None:
+            old = self.find(term)
+            i = int(self.old_pos[old]) if old >= 0 else None
+        return i
+
+
 def extend(old: Index, new_docs: list[Document]):
     """(arrays, tables, blobs, linked, parts, stats) of the index with new_docs added, for index.save."""
-    stats0 = old.manifest["stats"]
-    whole = bool(stats0.get("whole_documents", False))
-    settings = old.settings
-    a, t = old.a, old.t
+    t = old.t
     docs = sorted(new_docs, key=lambda d: d.doc_id)
     if not docs:
         raise NeedsRebuild("nothing to add")
@@ -57,149 +96,173 @@ def extend(old: Index, new_docs: list[Document]):
     if len(set(ids)) != len(ids) or any(t["doc_ids"].find(i) >= 0 for i in ids):
         raise NeedsRebuild("a new document has an id already in the index")
 
-    # ---- documents: where each new one goes, and where the old ones move
-    n_docs0 = len(t["doc_ids"])
-    doc_before = _insert_positions(t["doc_ids"], ids)  # old documents before each new one
-    doc_pos = doc_before + np.arange(len(docs))
-    old_doc_pos = _shift(doc_before, n_docs0)
+    place = _place(old, docs)
+    terms_of = [analyze(p.text) for p in place.passages]
+    vocab = _vocabulary(old, terms_of)
+    n = old.n_passages + len(place.passages)
+    arrays = _bm25(old, place, vocab, terms_of)
+    arrays["terms.content"] = _content(old, place, vocab, terms_of)
+    tfidf_arrays, new_entries = _tfidf(old, place, vocab, terms_of, n)
+    arrays.update(tfidf_arrays)
+    columns, tables = _columns(old, place)
+    arrays.update(columns)
+    tables["terms"] = _merged(t["terms"], vocab.fresh, vocab.before)
+    # the table is a function of the vocabulary, which only grows: old rows + new terms
+    tables["spacing"] = spacing.merged(t["spacing"], vocab.fresh)
+    blobs, linked, parts = _parts(old, place, arrays, new_entries)
+    avgdl = float(arrays["passage.length"].mean()) if n else 1.0
+    stats = {"documents": len(t["doc_ids"]) + len(docs), "passages": n, "terms": len(vocab),
+             "features": len(arrays["tfidf.idf"]), "avgdl": avgdl, "abbreviations": len(tables["abbrev.short"]),
+             "whole_documents": bool(old.manifest["stats"].get("whole_documents", False))}
+    return arrays, tables, blobs, linked, parts, stats
 
-    # ---- passages of the new documents, in final order
+
+def _place(old: Index, docs: list[Document]) -> _Placement:
+    whole = bool(old.manifest["stats"].get("whole_documents", False))
+    doc_before = _insert_positions(old.t["doc_ids"], [d.doc_id for d in docs])
     per_doc = [chunk.whole(d) if whole else chunk.passages(d) for d in docs]
-    passages = [p for ps in per_doc for p in ps]
     counts = np.asarray([len(ps) for ps in per_doc], dtype=np.int64)
-    n0 = int(stats0["passages"])
-    passage_doc0 = np.asarray(a["passage.doc"])
-    first_of_doc = np.searchsorted(passage_doc0, doc_before, side="left")  # old passages before each new document
-    passage_before = np.repeat(first_of_doc, counts)  # old passages before each new passage
-    new_passage_doc = np.repeat(doc_pos, counts)
-    old_passage_pos = _shift(passage_before, n0)
-    n = n0 + len(passages)
+    first_of_doc = np.searchsorted(np.asarray(old.a["passage.doc"]), doc_before, side="left")
+    passage_before = np.repeat(first_of_doc, counts)
+    return _Placement(docs, [p for ps in per_doc for p in ps], counts, doc_before,
+                      _shift(doc_before, len(old.t["doc_ids"])), passage_before, _shift(passage_before, old.n_passages))
 
-    # ---- terms: the new passages analysed; new terms inserted into the sorted vocabulary
-    terms_of = [analyze(p.text) for p in passages]
-    seen = {x for ts in terms_of for x in ts}  # the vocabulary is the terms of passage texts
-    find = t["terms"].find
-    known = {x: find(x) for x in seen}
-    fresh_terms = sorted((x for x, i in known.items() if i < 0), key=lambda s: s.encode("utf-8"))
-    term_before = _insert_positions(t["terms"], fresh_terms)
-    v0 = len(t["terms"])
-    old_term_pos = _shift(term_before, v0)
-    term_id = {x: int(old_term_pos[i]) for x, i in known.items() if i >= 0}
-    term_id.update({x: int(term_before[k] + k) for k, x in enumerate(fresh_terms)})
-    v = v0 + len(fresh_terms)
-    lengths_new = np.asarray([len(ts) for ts in terms_of], dtype=np.int32)
 
-    # ---- BM25 postings: the new ones inserted in each term's list, sorted by passage
+def _vocabulary(old: Index, terms_of: list[list[str]]) -> _Vocabulary:
+    """The vocabulary is the terms of passage texts: those of the new ones join it."""
+    find = old.t["terms"].find
+    known = {x: find(x) for x in {x for ts in terms_of for x in ts}}
+    fresh = sorted((x for x, i in known.items() if i < 0), key=lambda s: s.encode("utf-8"))
+    before = _insert_positions(old.t["terms"], fresh)
+    old_pos = _shift(before, len(old.t["terms"]))
+    ids = {x: int(old_pos[i]) for x, i in known.items() if i >= 0}
+    ids.update({x: int(before[k] + k) for k, x in enumerate(fresh)})
+    return _Vocabulary(fresh, before, old_pos, ids, find)
+
+
+def _bm25(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> dict:
+    """Postings with the new ones inserted in each term's list (sorted by passage), and every
+    impact recomputed for the new N, document frequencies and average length."""
+    a, v, v0 = old.a, len(vocab), len(vocab.old_pos)
     cells = Counter()
     for k, ts in enumerate(terms_of):
         for x, c in Counter(ts).items():
-            cells[(term_id[x], k)] = c
+            cells[(vocab.ids[x], k)] = c
     keys = sorted(cells)
     new_term = np.asarray([x for x, _ in keys], dtype=np.int64)
     new_local = np.asarray([k for _, k in keys], dtype=np.int64)
     new_tf = np.asarray([cells[key] for key in keys], dtype=np.int32)
     indptr0, indices0 = a["bm25.indptr"], a["bm25.indices"]
-    # an old term's new id is old_term_pos; a fresh term has no old postings
-    old_id_of = np.full(v, -1, dtype=np.int64)
-    old_id_of[old_term_pos] = np.arange(v0)
+    old_id_of = np.full(v, -1, dtype=np.int64)  # a fresh term has no old postings
+    old_id_of[vocab.old_pos] = np.arange(v0)
+    fresh_index = {int(vocab.before[k] + k): k for k in range(len(vocab.fresh))}
+    # where, in the old postings array, each new posting goes: after the old postings of its
+    # term whose passages come before its own
     where = np.empty(len(keys), dtype=np.int64)
-    # position in the old postings array before which each new posting goes
-    q = passage_before[new_local]  # old passages before the new passage
-    fresh_index = {int(term_before[k] + k): k for k in range(len(fresh_terms))}
-    bounds = np.flatnonzero(np.diff(new_term)) + 1
-    for sel in np.split(np.arange(len(keys)), bounds) if len(keys) else []:
+    q = place.passage_before[new_local]
+    for sel in np.split(np.arange(len(keys)), np.flatnonzero(np.diff(new_term)) + 1) if len(keys) else []:
         term = int(new_term[sel[0]])
         o = int(old_id_of[term])
         if o >= 0:
             lo, hi = int(indptr0[o]), int(indptr0[o + 1])
             where[sel] = lo + np.searchsorted(indices0[lo:hi], q[sel], side="left")
         else:  # a fresh term: its postings go where its (empty) list sits among the old ones
-            where[sel] = int(indptr0[int(term_before[fresh_index[term]])])
-    new_passage_pos = passage_before + np.arange(len(passages))
-    indices = np.insert(old_passage_pos[np.asarray(indices0)].astype(np.int32), where,
-                        new_passage_pos[new_local].astype(np.int32))
+            where[sel] = int(indptr0[int(vocab.before[fresh_index[term]])])
+    indices = np.insert(place.old_passage_pos[np.asarray(indices0)].astype(np.int32), where,
+                        place.new_passage_pos[new_local].astype(np.int32))
     tf = np.insert(np.asarray(a["bm25.tf"]), where, new_tf)
     df = np.zeros(v, dtype=np.int64)
-    df[old_term_pos] = np.diff(np.asarray(indptr0))
+    df[vocab.old_pos] = np.diff(np.asarray(indptr0))
     df += np.bincount(new_term, minlength=v)
-    indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-    lengths = np.insert(np.asarray(a["passage.length"]), passage_before, lengths_new)
+    lengths = np.insert(np.asarray(a["passage.length"]), place.passage_before,
+                        np.asarray([len(ts) for ts in terms_of], dtype=np.int32))
+    n = len(lengths)
     avgdl = float(lengths.mean()) if n else 1.0
+    settings = old.settings
     impacts = bm25_formula.posting_impacts(tf, indices, lengths, df, n, avgdl or 1.0, settings.bm25,
                                            settings.k1, settings.b)
+    return {"bm25.indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64), "bm25.indices": indices,
+            "bm25.impacts": impacts, "bm25.tf": tf, "passage.length": lengths}
 
-    # ---- content terms
-    content = np.insert(np.asarray(a["terms.content"]), term_before, False)
-    for p, ts in zip(passages, terms_of):
+
+def _content(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> np.ndarray:
+    """Content terms: all terms of body text; of labelled passages only their values."""
+    content = np.insert(np.asarray(old.a["terms.content"]), vocab.before, False)
+    for p, ts in zip(place.passages, terms_of):
         for x in (ts if p.content is None else analyze(p.content)):
-            i = term_id.get(x)
-            if i is None:  # a labelled value's term outside the new texts: content if indexed at all
-                old_i = find(x)
-                i = int(old_term_pos[old_i]) if old_i >= 0 else None
+            i = vocab.id_of(x)  # a labelled value's term outside all texts is not indexed
             if i is not None:
                 content[i] = True
+    return content
 
-    # ---- TF-IDF: stable feature ids; new terms and bigrams get the next ones
+
+def _tfidf(old: Index, place: _Placement, vocab: _Vocabulary, terms_of, n: int):
+    """TF-IDF arrays with the new rows; features keep their ids, new terms and bigrams get the
+    next ones, every idf is recomputed. Also (features, counts) of the new rows' entries."""
+    a = old.a
     f0 = len(a["tfidf.idf"])
-    term_feature = np.insert(np.asarray(a["tfidf.term_feature"]), term_before,
-                             np.arange(f0, f0 + len(fresh_terms), dtype=np.int32))
-    flat = term_feature[np.asarray([term_id[x] for ts in terms_of for x in ts], dtype=np.int64)].astype(np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths_new, dtype=np.int64)])
+    term_feature = np.insert(np.asarray(a["tfidf.term_feature"]), vocab.before,
+                             np.arange(f0, f0 + len(vocab.fresh), dtype=np.int32))
+    flat = term_feature[np.asarray([vocab.ids[x] for ts in terms_of for x in ts], dtype=np.int64)].astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum([len(ts) for ts in terms_of], dtype=np.int64)])
     bigrams0 = np.asarray(a["tfidf.bigrams"])
     keys_new = np.unique(tfidf.bigram_keys(flat, starts)[0])
     pos = np.searchsorted(bigrams0, keys_new)
     known_key = (pos < len(bigrams0)) & (bigrams0[np.minimum(pos, len(bigrams0) - 1)] == keys_new) \
         if len(bigrams0) else np.zeros(len(keys_new), bool)
     fresh_keys = keys_new[~known_key]
-    f_terms = f0 + len(fresh_terms)
+    f_terms = f0 + len(vocab.fresh)
     fresh_key_pos = np.searchsorted(bigrams0, fresh_keys)
     bigrams = np.insert(bigrams0, fresh_key_pos, fresh_keys)
     bigram_feature = np.insert(np.asarray(a["tfidf.bigram_feature"]), fresh_key_pos,
                                np.arange(f_terms, f_terms + len(fresh_keys), dtype=np.int32))
     n_features = f_terms + len(fresh_keys)
-    sizes, row_features, row_counts = tfidf.rows_of(flat, starts, bigrams, bigram_feature, n_features, 0, len(passages))
-    df_features = np.concatenate([np.asarray(a["tfidf.df"]), np.zeros(n_features - f0, np.int64)])
-    df_features += np.bincount(row_features, minlength=n_features)
-    entries0 = len(a["tfidf.features"])
+    sizes, features, counts = tfidf.rows_of(flat, starts, bigrams, bigram_feature, n_features, 0, len(terms_of))
+    df = np.concatenate([np.asarray(a["tfidf.df"]), np.zeros(n_features - f0, np.int64)])
+    df += np.bincount(features, minlength=n_features)
     ends = np.cumsum(sizes, dtype=np.int64)
-    new_rows = np.stack([ends - sizes, ends], axis=1) + entries0
-    rows = np.insert(np.asarray(a["tfidf.rows"]), passage_before, new_rows, axis=0)
+    new_rows = np.stack([ends - sizes, ends], axis=1) + len(a["tfidf.features"])  # after every old entry
+    rows = np.insert(np.asarray(a["tfidf.rows"]), place.passage_before, new_rows, axis=0)
+    return ({"tfidf.term_feature": term_feature, "tfidf.bigrams": bigrams, "tfidf.bigram_feature": bigram_feature,
+             "tfidf.df": df, "tfidf.idf": tfidf.idf_of(df, n), "tfidf.rows": rows}, (features, counts))
 
-    # ---- passage and document columns
+
+def _columns(old: Index, place: _Placement) -> tuple[dict, dict]:
+    """Passage and document columns, and the small tables rewritten whole (sections, journals,
+    surnames, words, abbreviations)."""
+    a, t = old.a, old.t
+    passages, docs, before = place.passages, place.docs, place.passage_before
     sections0 = [t["sections"][i] for i in range(len(t["sections"]))]
     sections = sorted(set(sections0) | {p.section for p in passages if p.section})
     section_id = {s: i for i, s in enumerate(sections)}
     section_map = np.asarray([section_id[s] for s in sections0] + [-1], dtype=np.int32)  # -1 stays -1
-    old_section = np.asarray(a["passage.section"])
     arrays = {
-        "bm25.indptr": indptr, "bm25.indices": indices, "bm25.impacts": impacts, "bm25.tf": tf,
-        "terms.content": content, "passage.length": lengths,
-        "passage.doc": np.insert(old_doc_pos[passage_doc0].astype(np.int32), passage_before, new_passage_doc),
-        "passage.n": np.insert(np.asarray(a["passage.n"]), passage_before, [p.n for p in passages]),
-        "passage.kind": np.insert(np.asarray(a["passage.kind"]), passage_before, [KINDS.index(p.kind) for p in passages]),
-        "passage.section": np.insert(section_map[old_section], passage_before,
+        "passage.doc": np.insert(place.old_doc_pos[np.asarray(a["passage.doc"])].astype(np.int32), before,
+                                 np.repeat(place.new_doc_pos, place.counts)),
+        "passage.n": np.insert(np.asarray(a["passage.n"]), before, [p.n for p in passages]),
+        "passage.kind": np.insert(np.asarray(a["passage.kind"]), before, [KINDS.index(p.kind) for p in passages]),
+        "passage.section": np.insert(section_map[np.asarray(a["passage.section"])], before,
                                      [section_id.get(p.section, -1) for p in passages]),
-        "passage.ref": np.insert(np.asarray(a["passage.ref"]), passage_before, [p.reference_number or 0 for p in passages]),
-        "doc.year": np.insert(np.asarray(a["doc.year"]), doc_before, [int(d.year) if d.year else 0 for d in docs]),
-        "tfidf.term_feature": term_feature, "tfidf.bigrams": bigrams, "tfidf.bigram_feature": bigram_feature,
-        "tfidf.df": df_features, "tfidf.idf": tfidf.idf_of(df_features, n), "tfidf.rows": rows,
+        "passage.ref": np.insert(np.asarray(a["passage.ref"]), before, [p.reference_number or 0 for p in passages]),
+        "doc.year": np.insert(np.asarray(a["doc.year"]), place.doc_before, [int(d.year) if d.year else 0 for d in docs]),
     }
-    columns, journals, surnames = _document_columns(old, docs, doc_before, old_doc_pos)
+    columns, journals, surnames = _document_columns(old, docs, place.doc_before, place.old_doc_pos)
     arrays.update(columns)
-    words, word_counts = _words(old, passages)
-    arrays["words.count"] = word_counts
-
+    words, arrays["words.count"] = _words(old, passages)
     definitions = abbreviations.definitions_from_rows(t["abbrev.defs"][i] for i in range(len(t["abbrev.defs"])))
     definitions.update(abbreviations.definitions(abbreviation_texts(docs)))
     abbrev_short, abbrev_long = abbreviations.tables_of(definitions)
-    tables = {"terms": _merged(t["terms"], fresh_terms, term_before), "words": words, "sections": sections,
-              "journals": journals, "surnames": surnames,
+    tables = {"words": words, "sections": sections, "journals": journals, "surnames": surnames,
               "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
-              "abbrev.defs": abbreviations.definition_rows(definitions),
-              # the table is a function of the vocabulary, which only grows: old rows + new terms
-              "spacing": spacing.merged(t["spacing"], fresh_terms)}
+              "abbrev.defs": abbreviations.definition_rows(definitions)}
+    return arrays, tables
 
-    # ---- parts: new strings and rows appended as one more part; earlier parts linked
+
+def _parts(old: Index, place: _Placement, arrays: dict, new_entries) -> tuple[dict, dict, dict]:
+    """New strings and TF-IDF entries as one more part of their tables; earlier parts linked
+    (merged beyond MAX_PARTS). Adds the tables' spans and the new entry parts to `arrays`;
+    returns (blobs, linked, parts) for index.save."""
+    t, a = old.t, old.a
     parts0 = old.manifest.get("parts", {})
     parts, blobs, linked = {}, {}, {}
     files0 = old.manifest["files"]
@@ -207,9 +270,9 @@ def extend(old: Index, new_docs: list[Document]):
     def link(file_name):
         linked[file_name] = (old.path / file_name, files0[file_name], old.block_crcs(file_name))
 
-    new_strings = {"docs": ([document_to_json(d) for d in docs], doc_before),
-                   "passages": ([p.text for p in passages], passage_before),
-                   "doc_ids": (ids, doc_before)}
+    new_strings = {"docs": ([document_to_json(d) for d in place.docs], place.doc_before),
+                   "passages": ([p.text for p in place.passages], place.passage_before),
+                   "doc_ids": ([d.doc_id for d in place.docs], place.doc_before)}
     for name in PART_TABLES:
         count = parts0.get(name, 1)
         table = t[name]
@@ -224,7 +287,7 @@ def extend(old: Index, new_docs: list[Document]):
             link(part_name(name, k, ".txt"))
         arrays[f"{name}.offsets"] = np.insert(spans_of(table.offsets), before, _blob_spans(strings, base), axis=0)
         parts[name] = count + 1
-    for name, values in (("tfidf.features", row_features), ("tfidf.counts", row_counts)):
+    for name, values in zip(PART_ARRAYS, new_entries):
         count = parts0.get(name, 1)
         if count + 1 > MAX_PARTS:
             values = np.concatenate([np.asarray(x) for x in a[name].parts[1:]] + [values])
@@ -233,12 +296,7 @@ def extend(old: Index, new_docs: list[Document]):
             link(part_name(name, k))
         arrays[part_name(name, count)[: -len(".npy")]] = values
         parts[name] = count + 1
-    for name in PART_ARRAYS:
-        assert name in parts
-
-    stats = {"documents": n_docs0 + len(docs), "passages": n, "terms": v, "features": n_features,
-             "avgdl": avgdl, "abbreviations": len(abbrev_short), "whole_documents": whole}
-    return arrays, tables, blobs, linked, parts, stats
+    return blobs, linked, parts
 
 
 def _blob_spans(strings: list[str], base: int) -> np.ndarray:
