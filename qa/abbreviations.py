@@ -249,12 +249,6 @@ def tables_of(found: Counter) -> tuple[list[str], list[str]]:
     return sorted(short_rows, key=by_bytes), sorted(long_rows, key=by_bytes)
 
 
-def tables(texts) -> tuple[list[str], list[str], int]:
-    """The two sorted tables of the pairs defined in `texts`, and the number of definitions found."""
-    found = definitions(texts)
-    return (*tables_of(found), sum(found.values()))
-
-
 def _most_common(forms: Counter) -> str:
     return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 

@@ -423,8 +423,9 @@ def save(index_dir: Path, arrays, tables, manifest, blobs=None, linked=None) -> 
 
     arrays: file stem -> array (<stem>.npy); tables: name -> strings (a contiguous table);
     blobs: file name -> strings (a blob part alone, its spans being among the arrays);
-    linked: file name -> (path in an earlier build, its [size, crc32]): unchanged files of an
-    update, hard-linked (copied where links are refused), not rewritten nor checksummed again."""
+    linked: file name -> (path in an earlier build, its [size, crc32], its block checksums or
+    None): unchanged files of an update, hard-linked (copied where links are refused), not
+    rewritten nor checksummed again."""
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(index_dir)
     name = f"build-{time.time_ns()}-{os.getpid()}"

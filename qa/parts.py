@@ -6,8 +6,6 @@ whole lies in the part whose range [base, base + size) holds it.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 MAX_PARTS = 8  # beyond this an update merges the parts after the first into one
@@ -25,10 +23,6 @@ class PartArray:
         sizes = [len(p) for p in parts]
         self.bases = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.dtype = parts[0].dtype
-
-    @classmethod
-    def load(cls, directory: Path, name: str, count: int) -> "PartArray":
-        return cls([np.load(directory / part_name(name, k), mmap_mode="r") for k in range(count)])
 
     def __len__(self) -> int:
         return int(self.bases[-1])

@@ -17,34 +17,27 @@ from pathlib import Path
 
 import numpy as np
 
+from .parts import part_name
+
 
 def write_table(directory: Path, name: str, items) -> int:
     """Write <name>.txt (the blob) and <name>.offsets.npy; returns the number of strings."""
-    offsets = [0]
-    with open(directory / f"{name}.txt", "wb") as blob:
-        position = 0
-        for item in items:
-            data = item.encode("utf-8")
-            blob.write(data)
-            position += len(data)
-            offsets.append(position)
-    np.save(directory / f"{name}.offsets.npy", np.asarray(offsets, dtype=np.int64))
-    return len(offsets) - 1
+    ends = write_blob(directory / f"{name}.txt", items)
+    np.save(directory / f"{name}.offsets.npy", np.asarray([0, *ends], dtype=np.int64))
+    return len(ends)
 
 
-def write_blob(path: Path, items) -> np.ndarray:
-    """Write the strings to one blob; returns their (start, end) byte spans in it."""
+def write_blob(path: Path, items) -> list[int]:
+    """Write the strings (str, or bytes written as they are) to one blob; returns where each ends."""
     ends = []
     with open(path, "wb") as blob:
         position = 0
-        for item in items:  # str, or bytes written as they are
+        for item in items:
             data = item.encode("utf-8") if isinstance(item, str) else item
             blob.write(data)
             position += len(data)
             ends.append(position)
-    ends = np.asarray(ends, dtype=np.int64)
-    return np.stack([np.concatenate([[0], ends[:-1]]).astype(np.int64), ends], axis=1) if len(ends) else \
-        np.empty((0, 2), np.int64)
+    return ends
 
 
 def spans_of(offsets: np.ndarray) -> np.ndarray:
@@ -65,8 +58,6 @@ class StringTable:
         """load(file name): the offsets array (checked when large); checker(file name): the
         block checker of a large blob, or None (qa/checksums.py)."""
         self.offsets = load(f"{name}.offsets.npy") if load else np.load(directory / f"{name}.offsets.npy", mmap_mode="r")
-        from .parts import part_name
-
         names = [part_name(name, k, ".txt") for k in range(parts)]
         blobs = [_map(directory / n) for n in names]
         self._checkers = [checker(n) if checker else None for n in names]

@@ -277,15 +277,17 @@ def _parts(old: Index, place: _Placement, arrays: dict, new_entries) -> tuple[di
         count = parts0.get(name, 1)
         table = t[name]
         strings, before = new_strings[name]
-        base = sum(table.part_sizes)  # the new strings go after all earlier parts
-        items = list(strings)
+        items = [x.encode("utf-8") for x in strings]
+        lengths = np.asarray([len(x) for x in items], dtype=np.int64)
+        ends = np.cumsum(lengths) + sum(table.part_sizes)  # after all earlier parts
+        spans = np.stack([ends - lengths, ends], axis=1).reshape(-1, 2)
         if count + 1 > MAX_PARTS:  # the parts after the first are merged with the new one
             items = [bytes(table.part(k)) for k in range(1, count)] + items
             count = 1
         blobs[part_name(name, count, ".txt")] = items
         for k in range(count):
             link(part_name(name, k, ".txt"))
-        arrays[f"{name}.offsets"] = np.insert(spans_of(table.offsets), before, _blob_spans(strings, base), axis=0)
+        arrays[f"{name}.offsets"] = np.insert(spans_of(table.offsets), before, spans, axis=0)
         parts[name] = count + 1
     for name, values in zip(PART_ARRAYS, new_entries):
         count = parts0.get(name, 1)
@@ -297,12 +299,6 @@ def _parts(old: Index, place: _Placement, arrays: dict, new_entries) -> tuple[di
         arrays[part_name(name, count)[: -len(".npy")]] = values
         parts[name] = count + 1
     return blobs, linked, parts
-
-
-def _blob_spans(strings: list[str], base: int) -> np.ndarray:
-    ends = np.cumsum([len(s.encode("utf-8")) for s in strings], dtype=np.int64)
-    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64) if len(ends) else ends
-    return np.stack([starts, ends], axis=1).reshape(-1, 2) + base
 
 
 def _merged(table, fresh: list[str], before: np.ndarray) -> list[str]:
