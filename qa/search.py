@@ -93,9 +93,8 @@ def passages_with(index: Index, terms: list[str]) -> int:
         return int(a["bm25.indptr"][ids[0] + 1] - a["bm25.indptr"][ids[0]])
     features = index.term_features(ids)
     keys = np.asarray([x * int(tfidf.KEY) + y for x, y in zip(features, features[1:])], dtype=np.int64)
-    bigrams = a["tfidf.bigrams"]
-    pos = np.searchsorted(bigrams, keys)
-    if len(bigrams) == 0 or (pos >= len(bigrams)).any() or (bigrams[pos] != keys).any():
+    pos, found = tfidf.find_keys(a["tfidf.bigrams"], keys)
+    if not found.all():
         return 0
     return int(a["tfidf.df"][a["tfidf.bigram_feature"][pos]].min())
 

@@ -95,6 +95,15 @@ def fit(flat: np.ndarray, starts: np.ndarray, n_terms: int):
             "tfidf.features": features, "tfidf.counts": count}
 
 
+def find_keys(bigrams: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each key stands in the sorted bigram keys, and whether it is there at all."""
+    pos = np.searchsorted(bigrams, keys)
+    if len(bigrams) == 0:
+        return pos, np.zeros(len(keys), dtype=bool)
+    found = bigrams[np.minimum(pos, len(bigrams) - 1)] == keys
+    return pos, found
+
+
 def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.ndarray, idf: np.ndarray):
     """Sparse L2-normalised vector of one analysed text: (sorted feature ids, weights).
 
@@ -106,9 +115,7 @@ def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.
         keys = np.asarray([a * int(KEY) + b for a, b in zip(term_features, term_features[1:]) if a >= 0 and b >= 0],
                           dtype=np.int64)
         if len(keys):
-            pos = np.searchsorted(bigrams, keys)
-            pos[pos == len(bigrams)] = 0
-            found = bigrams[pos] == keys
+            pos, found = find_keys(bigrams, keys)
             features += bigram_feature[pos[found]].tolist()
     if not features:
         return np.empty(0, np.int64), np.empty(0, np.float64)

@@ -207,10 +207,7 @@ def _tfidf(old: Index, place: _Placement, vocab: _Vocabulary, terms_of, n: int):
     starts = np.concatenate([[0], np.cumsum([len(ts) for ts in terms_of], dtype=np.int64)])
     bigrams0 = np.asarray(a["tfidf.bigrams"])
     keys_new = np.unique(tfidf.bigram_keys(flat, starts)[0])
-    pos = np.searchsorted(bigrams0, keys_new)
-    known_key = (pos < len(bigrams0)) & (bigrams0[np.minimum(pos, len(bigrams0) - 1)] == keys_new) \
-        if len(bigrams0) else np.zeros(len(keys_new), bool)
-    fresh_keys = keys_new[~known_key]
+    fresh_keys = keys_new[~tfidf.find_keys(bigrams0, keys_new)[1]]
     f_terms = f0 + len(vocab.fresh)
     fresh_key_pos = np.searchsorted(bigrams0, fresh_keys)
     bigrams = np.insert(bigrams0, fresh_key_pos, fresh_keys)
