@@ -153,13 +153,8 @@ class CheckedArray:
                 self.checker.check_all()
             elif positions.size:
                 positions = np.where(positions < 0, positions + n, positions).astype(np.int64).ravel()
-                starts = self.offset + positions * self.row
-                block = self.checker.block
-                blocks = np.unique(np.concatenate([starts // block, (starts + self.row - 1) // block]))
-                blocks = blocks[(blocks >= 0) & (blocks < len(self.checker.ok))]
-                todo = blocks[~self.checker.ok[blocks]]
-                if len(todo):
-                    self.checker.check_blocks(todo)
+                positions = positions[(positions >= 0) & (positions < n)]  # numpy says what is out of range
+                self.check_ranges(positions, positions + 1)
         return self.raw[key]
 
     def __array__(self, dtype=None, copy=None):
