@@ -63,7 +63,7 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
         i = index.term_id(t)
         if i >= 0:
             found[i] = found.get(i, 0) + 1
-            content = content or (t not in LABEL_TERMS and bool(index.a["terms.content"][i]))
+            content = content or _content(index, t)
     only_labels = all(t in LABEL_TERMS for t in terms)
     if not found or not (content or only_labels):
         if not any(_content(index, t) for t in alone if t in extra):
