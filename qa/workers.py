@@ -250,11 +250,7 @@ class Parallel:
 
     def _hung(self, w: _Worker, ready: dict) -> None:
         w.reason = f"no answer within {self.timeout:g} s; terminated"
-        w.process.terminate()
-        w.process.join(2)
-        if w.process.is_alive():
-            w.process.kill()
-            w.process.join(2)
+        _end(w.process)
         self._stopped(w, ready)
 
     def _failed(self, c: int, error: str) -> list[tuple]:
@@ -274,14 +270,19 @@ class Parallel:
         for w in self._pool:
             if self._finished:
                 w.process.join(2 if w.alive else 0.1)
-            if w.process.is_alive():
-                w.process.terminate()
-                w.process.join(2)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join()
+            _end(w.process)
             w.alive = False
             w.conn.close()
+
+
+def _end(process) -> None:
+    """Stop a process that is still running: asked first (SIGTERM), then killed."""
+    if process.is_alive():
+        process.terminate()
+        process.join(2)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def _exit_reason(code: int | None) -> str:
