@@ -72,7 +72,7 @@ class Engine:
         """The index's look-ups for hyphenation and spacing variants (qa/spacing.py)."""
         if self._spellings is None:
             t = self.index.t
-            self._spellings = spacing.Corpus(t["terms"], t.get("spacing"),
+            self._spellings = spacing.Corpus(self.index.term_id, t.get("spacing"),
                                              lambda terms: search.passages_with(self.index, terms))
         return self._spellings
 

@@ -78,26 +78,21 @@ def _words(text: str):
 
 
 class Corpus:
-    """The look-ups `variants` makes in an index, remembered: question words recur, and each
-    look-up is a binary search in a memory-mapped table. terms: the sorted vocabulary;
-    table: the "spacing" table (None: joined words only); count(terms) -> passages holding
-    them, in order."""
+    """The look-ups `variants` makes in an index. term_id(term): its id in the vocabulary or -1
+    (Index.term_id, which remembers them); table: the "spacing" table (None: joined words
+    only), its look-ups remembered here, as question words recur; count(terms) -> passages
+    holding them, in order."""
 
-    LIMIT = 200_000  # remembered answers, each kind: cleared beyond
+    LIMIT = 200_000  # remembered spacing look-ups: cleared beyond
 
-    def __init__(self, terms, table, count):
-        self.terms, self.count = terms, count
+    def __init__(self, term_id, table, count):
+        self.term_id, self.count = term_id, count
         self.table = table if table is not None and len(table) else None
         self._forms: dict[str, tuple[list[str], bool]] = {}
-        self._known: dict[str, bool] = {}
 
     def known(self, term: str) -> bool:
         """Whether `term` is in the vocabulary."""
-        if term not in self._known:
-            if len(self._known) > self.LIMIT:
-                self._known.clear()
-            self._known[term] = self.terms.find(term) >= 0
-        return self._known[term]
+        return self.term_id(term) >= 0
 
     def hyphenated(self, joined: str) -> tuple[list[str], bool]:
         """The hyphenated terms stored under `joined`, and whether a longer joined spelling
