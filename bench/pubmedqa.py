@@ -255,44 +255,43 @@ def main(argv=None) -> int:
         log("\nnaive sentence: the top qa rerank passage's sentence sharing most analyzer terms "
             "with the question; its retrieval is qa rerank's, so only answer columns apply.")
 
+        tune_questions = [(q, t) for q, t in questions if q in set(tune)]
+
+        def grid(heading: str, details: str, runs, columns: list[str]) -> None:
+            """One row per (name, engine) of `runs`, on the tune half."""
+            rows = []
+            for name, grid_engine in runs:
+                run, _ = run_qa(grid_engine, name, tune_questions)
+                rows.append((run.name, metrics(run, tune, qrels, gold)))
+            log(f"\n## {heading}, tune half: {len(tune)} questions{details} — {SOURCE} — `{command}`\n")
+            log(table(rows, columns))
+
         if args.grid:
-            tune_questions = [(q, t) for q, t in questions if q in set(tune)]
-            rows = []
-            for w in GRID:
-                run, _ = run_qa(Engine(index, fusion_weight=w, candidates=args.candidates), f"w={w:g}",
-                                tune_questions)
-                rows.append((run.name, metrics(run, tune, qrels, gold)))
-            log(f"\n## fusion weight grid, tune half: {len(tune)} questions, candidates={args.candidates} "
-                f"— {SOURCE} — `{command}`\n")
-            log(table(rows, ["R@1", "MRR@10", "answer-from-conclusion", "q/s"]))
+            grid("fusion weight grid", f", candidates={args.candidates}",
+                 ((f"w={w:g}", Engine(index, fusion_weight=w, candidates=args.candidates)) for w in GRID),
+                 ["R@1", "MRR@10", "answer-from-conclusion", "q/s"])
         if args.char_grid:
-            tune_questions = [(q, t) for q, t in questions if q in set(tune)]
-            rows = []
-            for c in [float(x) for x in args.char_grid.split(",")]:
-                run, _ = run_qa(Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
-                                       char_weight=c), f"char={c:g}", tune_questions)
-                rows.append((run.name, metrics(run, tune, qrels, gold)))
-            log(f"\n## char n-gram weight grid, tune half: {len(tune)} questions, w={args.fusion_weight:g}, "
-                f"candidates={args.candidates} — {SOURCE} — `{command}`\n")
-            log(table(rows, ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"]))
+            grid("char n-gram weight grid", f", w={args.fusion_weight:g}, candidates={args.candidates}",
+                 ((f"char={c:g}", Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
+                                         char_weight=c)) for c in [float(x) for x in args.char_grid.split(",")]),
+                 ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"])
         if args.answer_grid:
             from qa import answer
 
             name, _, values = args.answer_grid.partition("=")
             if not hasattr(answer, name) or not values:
                 p.error(f"--answer-grid: expected NAME=V1,V2,... with NAME a constant of qa/answer.py, not {name!r}")
-            tune_questions = [(q, t) for q, t in questions if q in set(tune)]
-            rows = []
-            default = getattr(answer, name)
-            try:
-                for value in [float(x) for x in values.split(",")]:
-                    setattr(answer, name, value)
-                    run, _ = run_qa(engine, f"{name}={value:g}", tune_questions)
-                    rows.append((run.name, metrics(run, tune, qrels, gold)))
-            finally:
-                setattr(answer, name, default)
-            log(f"\n## answer grid, tune half: {len(tune)} questions — {SOURCE} — `{command}`\n")
-            log(table(rows, ["answer-from-conclusion", "token F1"]))
+
+            def answer_runs():  # the constant set for each run, restored after the last
+                default = getattr(answer, name)
+                try:
+                    for value in [float(x) for x in values.split(",")]:
+                        setattr(answer, name, value)
+                        yield f"{name}={value:g}", engine
+                finally:
+                    setattr(answer, name, default)
+
+            grid("answer grid", "", answer_runs(), ["answer-from-conclusion", "token F1"])
     return 0
 
 
