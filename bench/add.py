@@ -8,10 +8,10 @@ before every synthetic id, so every passage and posting of the index moves (the 
 Each phase runs in its own subprocess (`--worker base|add|full|compare`):
     base     full build of the n passages, saved (cached under bench/.cache/indexes/add-<n>/base
              with its format version; rebuilt when the format changes)
-    add      qa.update.extend of that index with the abstract, then qa.index.save: what `qa add`
+    add      qa.index.update.extend of that index with the abstract, then qa.index.core.save: what `qa add`
              does to the index. Load, extend and save are timed together, on a hard-linked copy
              of the base (cp -al), so the base stays as it was
-    full     qa.index.build of the n passages plus the abstract, then save: the rebuild that the
+    full     qa.index.core.build of the n passages plus the abstract, then save: the rebuild that the
              add replaces
     compare  the 500 dev questions against both indexes, with reranking (k = 10) and BM25 alone:
              passage ids and scores of the top 10 must be equal (scores to 1e-9 relative)
@@ -56,14 +56,14 @@ def abstract(data: Path):
 
 
 def manifest_for(stats, settings):
-    from qa import index as ix
+    from qa.index import core as ix
 
     return {"format": ix.FORMAT_VERSION, "settings": settings.__dict__, "corpus": ["synthetic"],
             "fingerprint": None, "stats": stats}
 
 
 def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
-    from qa import index as ix
+    from qa.index import core as ix
 
     settings = ix.Settings()
     if phase in ("base", "full"):
@@ -75,7 +75,7 @@ def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
         ix.save(where, arrays, tables, manifest_for(stats, settings))
         return {"seconds": time.perf_counter() - started, "peak_mb": scale.peak_mb()}
     if phase == "add":
-        from qa import update
+        from qa.index import update
 
         doc = abstract(data)
         started = time.perf_counter()
@@ -89,7 +89,7 @@ def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
     if phase == "compare":
         import numpy as np
 
-        from qa import search
+        from qa.search import rank as search
 
         full = ix.Index.load(ix.current_build(where / "full"))
         inc = ix.Index.load(ix.current_build(where / "add"))
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, n, args.data, args.cache, args.where)))
         return 0
-    from qa import index as ix
+    from qa.index import core as ix
 
     root = args.cache / "indexes" / f"add-{n}"
     base = root / f"base-v{ix.FORMAT_VERSION}"

@@ -1,9 +1,9 @@
-"""Fit qa's confidence model (qa/confidence.py) on the tune half of PubMedQA dev.
+"""Fit qa's confidence model (qa/search/confidence.py) on the tune half of PubMedQA dev.
 
 Each tune question is asked twice: against the full corpus (label 1 when the top document is the
 relevant one) and with its own abstract left out (label 0: the answer is not in the corpus).
 A logistic regression on the three features gives the coefficients to paste into
-qa/confidence.py. Then, on the held-out half, it prints the share of confident answers
+qa/search/confidence.py. Then, on the held-out half, it prints the share of confident answers
 (confidence >= 0.5) in both settings: high with the abstract, low without.
 
     python bench/calibrate.py
@@ -19,12 +19,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from pubmedqa import is_tune  # noqa: E402
-from qa import confidence, search  # noqa: E402
-from qa.cache import open_index  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluate import read_qrels, read_queries, relevant  # noqa: E402
-from qa.filters import Filters, passage_mask  # noqa: E402
-from qa.index import Settings  # noqa: E402
+from qa.search import confidence
+from qa.search import rank as search  # noqa: E402
+from qa.index.open_index import open_index  # noqa: E402
+from qa.search.engine import Engine  # noqa: E402
+from qa.search.evaluate import read_qrels, read_queries, relevant  # noqa: E402
+from qa.search.filters import Filters, passage_mask  # noqa: E402
+from qa.index.core import Settings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
 

@@ -23,8 +23,8 @@ is where qa's weights were chosen, the held-out half is for reporting.
 
 Usage (from the repo root):  python bench/pubmedqa.py [--split all|tune|heldout] [--grid]
                                  [--fusion-weight W] [--candidates N] [--data DIR]
-                                 [--char-weight C] [--char-grid C1,C2,...]  (qa/chargrams.py)
-                                 [--answer-grid NAME=V1,V2,...]  (a constant of qa/answer.py)
+                                 [--char-weight C] [--char-grid C1,C2,...]  (qa/search/chargrams.py)
+                                 [--answer-grid NAME=V1,V2,...]  (a constant of qa/search/answer.py)
 """
 from __future__ import annotations
 
@@ -40,14 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa import search  # noqa: E402
-from qa.analyze import analyze  # noqa: E402
-from qa.cache import open_index  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluate import (answer_from_conclusion, compute, mean, read_jsonl, read_qrels, relevant,  # noqa: E402
+from qa.search import rank as search  # noqa: E402
+from qa.text.analyze import analyze  # noqa: E402
+from qa.index.open_index import open_index  # noqa: E402
+from qa.search.engine import Engine  # noqa: E402
+from qa.search.evaluate import (answer_from_conclusion, compute, mean, read_jsonl, read_qrels, relevant,  # noqa: E402
                          read_queries, token_f1)
-from qa.index import Settings  # noqa: E402
-from qa.sentences import split_sentences  # noqa: E402
+from qa.index.core import Settings  # noqa: E402
+from qa.text.sentences import split_sentences  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
 SOURCE = "PubMedQA dev (Jin et al., EMNLP 2019; MIT), BEIR layout"
@@ -202,7 +202,7 @@ def main(argv=None) -> int:
     p.add_argument("--char-grid", type=str, default="",
                    help="also sweep char n-gram weights (comma separated, e.g. 0,0.1,0.2) on the tune half")
     p.add_argument("--answer-grid", type=str, default="", metavar="NAME=V1,V2,...",
-                   help="also sweep a constant of qa/answer.py on the tune half, e.g. MMR_LAMBDA=1,0.8,0.6")
+                   help="also sweep a constant of qa/search/answer.py on the tune half, e.g. MMR_LAMBDA=1,0.8,0.6")
     p.add_argument("--grid", action="store_true",
                    help="also sweep fusion weights 0, 0.1, ..., 1.0 on the tune half")
     args = p.parse_args(argv)
@@ -276,11 +276,11 @@ def main(argv=None) -> int:
                                          char_weight=c)) for c in [float(x) for x in args.char_grid.split(",")]),
                  ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"])
         if args.answer_grid:
-            from qa import answer
+            from qa.search import answer
 
             name, _, values = args.answer_grid.partition("=")
             if not hasattr(answer, name) or not values:
-                p.error(f"--answer-grid: expected NAME=V1,V2,... with NAME a constant of qa/answer.py, not {name!r}")
+                p.error(f"--answer-grid: expected NAME=V1,V2,... with NAME a constant of qa/search/answer.py, not {name!r}")
 
             def answer_runs():  # the constant set for each run, restored after the last
                 default = getattr(answer, name)

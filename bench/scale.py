@@ -2,7 +2,7 @@
 
 Corpus: synthetic, deterministic, built from the sentences of PubMedQA's 1,000 abstracts
 (../shared/data/pubmedqa/corpus.jsonl; Jin et al., EMNLP 2019, MIT licence). The title and text of
-each abstract are split with qa.sentences.split_sentences, whitespace-normalised and de-duplicated
+each abstract are split with qa.text.sentences.split_sentences, whitespace-normalised and de-duplicated
 (11,445 distinct sentences); each passage is 1-3 distinct sentences drawn by a seeded generator
 (numpy default_rng(SEED), fixed batches, so the corpus of n passages is the first n of one stream)
 and no passage occurs twice. A passage already drawn is redrawn whole, so single-sentence
@@ -12,9 +12,9 @@ keyed by the SHA-1 of corpus.jsonl, the seed and the recipe version; indexes are
 run under bench/.cache/indexes/<system>-<n>/.
 
 Systems:
-    qa BM25          qa.index.build(..., whole_documents=True), saved with qa.index.save, opened with
-                     qa.index.Index.load (memory-mapped .npy); qa.search.rank(index, q, weight=0.0)
-    qa BM25+TF-IDF   the same index; qa.search.rank(index, q) (BM25 candidates, TF-IDF fusion), top 10
+    qa BM25          qa.index.core.build(..., whole_documents=True), saved with qa.index.core.save, opened with
+                     qa.index.core.Index.load (memory-mapped .npy); qa.search.rank.rank(index, q, weight=0.0)
+    qa BM25+TF-IDF   the same index; qa.search.rank.rank(index, q) (BM25 candidates, TF-IDF fusion), top 10
     bm25s            BM25(method="lucene"), bm25s.tokenize(stopwords="en", PyStemmer English stemmer),
                      saved with .save, loaded with BM25.load (default: read into memory, no mmap);
                      queries tokenised the same way, the Tokenized object passed to retrieve(k=10)
@@ -37,7 +37,7 @@ Questions: the 500 PubMedQA dev questions (queries-dev.jsonl), repeated in order
 query worker as the parent sees it: interpreter start, imports, load, 1,000 questions, exit.
 
 Check: qa's BM25 top 10 against bm25s's lucene top 10 on the same tokens: bm25s indexes the token
-lists of qa's analyzer (qa.analyze.analyze of each passage), k1=1.5, b=0.75, and gets
+lists of qa's analyzer (qa.text.analyze.analyze of each passage), k1=1.5, b=0.75, and gets
 analyze(question) as its query. Per question the two top-10 sets must agree, except for passages
 scoring (within 1e-5 relative) the same as the 10th place.
 
@@ -144,7 +144,7 @@ def sentences(data: Path, cache: Path) -> list[str]:
     path = cache / f"sentences-{corpus_key(data)}.json"
     if path.exists():
         return json.loads(path.read_text("utf-8"))
-    from qa.sentences import split_sentences
+    from qa.text.sentences import split_sentences
 
     seen: dict[str, None] = {}
     with open(data / "corpus.jsonl", encoding="utf-8") as f:
@@ -237,7 +237,7 @@ class QA:
         self.weight = 0.0 if mode == "bm25" else None
 
     def build(self, texts: list[str], directory: Path) -> dict:
-        from qa import index as ix
+        from qa.index import core as ix
         from qa.models import Document, Section
 
         width = max(7, len(str(len(texts) - 1)))  # ids sort as numbers: passage i = index i
@@ -247,7 +247,7 @@ class QA:
         timings = {}
         arrays, tables, stats = ix.build(docs, settings, whole_documents=True, timings=timings)
         built = time.perf_counter()
-        # the shape of qa.cache._manifest, for a corpus that is no file
+        # the shape of qa.index.open_index._manifest, for a corpus that is no file
         manifest = {"format": ix.FORMAT_VERSION, "settings": settings.__dict__,
                     "corpus": [f"synthetic PubMedQA sentences, {len(texts)} passages"], "fingerprint": None,
                     "stats": stats, "build_seconds": round(built - started, 3),
@@ -258,7 +258,7 @@ class QA:
                 "peak_before_save_mb": peak_before_save, "stats": stats, "bm25_s": timings["bm25_s"]}
 
     def load(self, directory: Path):
-        from qa import index as ix
+        from qa.index import core as ix
 
         build_dir = ix.current_build(directory)
         if build_dir is None:
@@ -266,7 +266,7 @@ class QA:
         return ix.Index.load(build_dir)
 
     def query(self, index, question: str) -> list[int]:
-        from qa import search
+        from qa.search import rank as search
 
         if self.weight is None:
             ranked = search.rank(index, question)
@@ -397,8 +397,8 @@ def worker_check(args) -> dict:
     """qa BM25 top 10 against bm25s lucene top 10, bm25s indexing qa's analyzer tokens."""
     import bm25s
 
-    from qa import search
-    from qa.analyze import analyze
+    from qa.search import rank as search
+    from qa.text.analyze import analyze
 
     n = int(args.worker_args[0])
     data, cache = Path(args.data), Path(args.cache)
@@ -746,7 +746,7 @@ def main(argv=None) -> int:
 
     if checks:
         print("## qa BM25 top 10 = bm25s lucene top 10 on the same tokens\n")
-        print("bm25s (method=\"lucene\", k1=1.5, b=0.75) indexes the token lists of qa.analyze.analyze per passage "
+        print("bm25s (method=\"lucene\", k1=1.5, b=0.75) indexes the token lists of qa.text.analyze.analyze per passage "
               "and gets analyze(question); per distinct dev question, the sets of top-10 passages are compared; "
               f"a difference counts as a tie when every passage in it scores within {TIE_TOLERANCE:g} (relative) "
               "of the 10th place.\n")

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa.sentences import split_sentences  # noqa: E402
+from qa.text.sentences import split_sentences  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
 

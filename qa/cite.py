@@ -1,7 +1,7 @@
 """Citations: Vancouver-style lines and the `source` object of the JSON result."""
 from __future__ import annotations
 
-from .models import Document, Reference
+from qa.models import Document, Reference
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 DOI_URL = "https://doi.org/{}"
@@ -124,7 +124,7 @@ _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct n
 
 def inverted_name(name: str) -> str:
     """'Steven R Ytterberg' -> 'Ytterberg, Steven R' (the form BibTeX and RIS expect)."""
-    from .readers.ids import surname
+    from qa.readers.ids import surname
 
     if "," in name:
         return name.strip()
@@ -155,7 +155,7 @@ def _ris_date(doc: Document) -> str | None:
 
 
 def bibtex_key(doc: Document) -> str:
-    from .readers.ids import make_doc_id
+    from qa.readers.ids import make_doc_id
 
     slug = make_doc_id(None, None, doc.authors, doc.year, doc.title).split("-")
     return "".join(slug[:3]) if slug != ["untitled"] else "".join(c for c in doc.doc_id if c.isalnum())

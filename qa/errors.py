@@ -16,4 +16,4 @@ class InputError(QAError):
 
 
 class DamagedIndex(QAError):
-    """A block of the index did not match its checksum when read (qa/checksums.py)."""
+    """A block of the index did not match its checksum when read (qa/index/checksums.py)."""

@@ -18,11 +18,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import locking
-from .errors import InputError, QAError
-from .ingest import read_file
-from .models import Document
-from .records import read_records, write_records
+from qa import locking
+from qa.errors import InputError, QAError
+from qa.readers.corpus import read_file
+from qa.models import Document
+from qa.readers.records import read_records, write_records
 
 
 def default_library() -> Path:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import QAError
+from qa.errors import QAError
 
 WAIT_SECONDS = float(os.environ.get("QA_LOCK_WAIT", "60"))
 

@@ -50,8 +50,8 @@ class CliResult:
 
 @pytest.fixture
 def cli(qa_home, capsys):
-    """Run `qa ARGS` in-process (qa.cli.main) and capture what it prints."""
-    from qa.cli import main
+    """Run `qa ARGS` in-process (qa.cli.main.main) and capture what it prints."""
+    from qa.cli.main import main
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()  # drop anything printed before

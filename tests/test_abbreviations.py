@@ -1,16 +1,18 @@
-"""Abbreviations (qa/abbreviations.py): Schwartz-Hearst pairs, their index tables, and their use at query time."""
+"""Abbreviations (qa/text/abbreviations.py): Schwartz-Hearst pairs, their index tables, and their use at query time."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from qa import abbreviations as ab, index as ix, search
-from qa.abbreviations import best_long_form, expand, find_pairs, is_short_form
-from qa.engine import Engine
+from qa.text import abbreviations as ab
+from qa.index import core as ix
+from qa.search import rank as search
+from qa.text.abbreviations import best_long_form, expand, find_pairs, is_short_form
+from qa.search.engine import Engine
 from qa.models import Document, Section
-from qa.render import query_note, render_result
-from qa.terminal import Style
+from qa.cli.render import query_note, render_result
+from qa.cli.terminal import Style
 
 from conftest import SEED
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.analyze import STOP_WORDS, analyze, with_bigrams
-from qa.index import Settings, build, Index
+from qa.text.analyze import STOP_WORDS, analyze, with_bigrams
+from qa.index.core import Settings, build, Index
 from qa.readers.pubmed_page import read_pubmed_page
-from qa.search import rank
+from qa.search.rank import rank
 
 from conftest import SEED, SEED_DOI
 

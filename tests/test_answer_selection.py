@@ -1,7 +1,7 @@
-"""The extractive answer's sentence picking (qa.answer.extract): relevance first, then novelty (MMR)."""
+"""The extractive answer's sentence picking (qa.search.answer.extract): relevance first, then novelty (MMR)."""
 from __future__ import annotations
 
-from qa import answer
+from qa.search import answer
 
 BEST = ("Rituximab improved muscle strength in most patients with refractory myositis.", 1, 2.0)
 REPEAT = ("Rituximab improved muscle strength in patients with refractory myositis.", 2, 1.9)  # near-duplicate
@@ -36,9 +36,9 @@ def test_the_default_lambda_is_the_tuned_one():
 
 def test_the_last_window_of_each_section_is_the_one_that_closes_it(tmp_path):
     from conftest import BEIR
-    from qa.cache import open_index
-    from qa.engine import Engine
-    from qa.index import Settings
+    from qa.index.open_index import open_index
+    from qa.search.engine import Engine
+    from qa.index.core import Settings
 
     index, _ = open_index([str(BEIR)], Settings(), index_dir=str(tmp_path / "index"))
     engine = Engine(index)

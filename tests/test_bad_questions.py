@@ -8,7 +8,7 @@ output raw: no ESC, no BEL, no other C0 character except "\\n", no DEL or C1 cha
 answers every other line when one line is bad (that one gets an `error` field or no hits).
 The chat in pipe mode (`echo ... | qa`) prints no raw control characters either.
 
-Tests marked xfail(strict=True) document behaviour that needs a change in qa/cli.py, qa/engine.py
+Tests marked xfail(strict=True) document behaviour that needs a change in qa/cli/main.py, qa/search/engine.py
 or qa/errors.py (outside what this suite's author may edit); each reason says what and where.
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ import time
 
 import pytest
 
-from qa import index as ix
-from qa.engine import Engine
+from qa.index import core as ix
+from qa.search.engine import Engine
 from qa.errors import QAError
-from qa.ingest import bundled_corpus, corpus_files, read_documents
-from qa.repl import Chat
+from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
+from qa.cli.chat import Chat
 
 from conftest import run_subprocess
 

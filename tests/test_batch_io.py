@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.batch_io import FORMATS, Question, ResultWriter, empty_result, read_questions
+from qa.cli.batch_io import FORMATS, Question, ResultWriter, empty_result, read_questions
 from qa.errors import InputError
 
 HEADER = ["id", "question", "answer", "rank", "score", "doc_id", "passage_id", "citation", "text"]

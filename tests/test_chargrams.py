@@ -1,4 +1,4 @@
-"""Character n-gram similarity (qa/chargrams.py): scikit-learn's char_wb 3-5, at query time.
+"""Character n-gram similarity (qa/search/chargrams.py): scikit-learn's char_wb 3-5, at query time.
 
 Tried for issue 6 and left off by default (search.CHAR_WEIGHT = 0): see the README figures.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa import chargrams, search
-from qa import index as ix
+from qa.search import chargrams
+from qa.search import rank as search
+from qa.index import core as ix
 from qa.models import Document, Section
 
 TEXTS = [

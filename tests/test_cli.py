@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-import qa.index
-from qa.engine import Engine
-from qa.index import Index, current_build
+import qa.index.core
+from qa.search.engine import Engine
+from qa.index.core import Index, current_build
 
 from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_records, run_subprocess
 
@@ -552,7 +552,7 @@ def test_interrupted_build_leaves_the_old_index(cli, tmp_path, monkeypatch):
     append_extra(path)
 
     with monkeypatch.context() as m:  # only this patch is undone after; QA_HOME stays set
-        m.setattr(qa.index, "write_table", _raise_on_call(qa.index.write_table, 3, KeyboardInterrupt()))
+        m.setattr(qa.index.core, "write_table", _raise_on_call(qa.index.core.write_table, 3, KeyboardInterrupt()))
         r = cli("ask", EXTRA_QUESTION, "--corpus", str(path), "--index", str(target))
     assert r.code == 130 and "interrupted" in r.err
 
@@ -615,13 +615,13 @@ def test_killed_subprocess_build_leaves_the_old_index(tmp_path):
     old = (target / "CURRENT").read_text(encoding="utf-8")
     append_extra(path)
     # a build that dies (os._exit, no cleanup) in the middle of writing its files
-    code = ("import os, sys, qa.index\n"
-            "real = qa.index.write_table\n"
+    code = ("import os, sys, qa.index.core\n"
+            "real = qa.index.core.write_table\n"
             "def dying(*a, **k):\n"
             "    real(*a, **k)\n"
             "    os._exit(9)\n"
-            "qa.index.write_table = dying\n"
-            "from qa.cli import main\n"
+            "qa.index.core.write_table = dying\n"
+            "from qa.cli.main import main\n"
             "main(sys.argv[1:])\n")
     env = {**os.environ, "QA_HOME": str(home)}
     proc = subprocess.run([sys.executable, "-c", code, "index", "--corpus", str(path), "--index", str(target)],
@@ -708,7 +708,7 @@ def test_corpus_of_stop_words_only_is_handled(cli, tmp_path):
     assert "Nothing in the corpus matches" in r.out
 
 
-# ---------------------------------------------------------------- python cli.py == qa.cli.main
+# ---------------------------------------------------------------- python cli.py == qa.cli.main.main
 
 
 @pytest.mark.parametrize("args", [

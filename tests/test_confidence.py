@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import BEIR, beir_records
-from qa.engine import Engine
-from qa.filters import Filters
-from qa.index import Index, Settings, build
+from qa.search.engine import Engine
+from qa.search.filters import Filters
+from qa.index.core import Index, Settings, build
 from qa.readers.beir import read_beir
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import BEIR, beir_records
-from qa.evaluate import compute
+from qa.search.evaluate import compute
 
 
 def write_query_set(tmp_path):

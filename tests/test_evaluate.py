@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from qa.evaluate import (answer_from_conclusion, answer_tokens, first_answer_sentence, mean, read_jsonl,
+from qa.search.evaluate import (answer_from_conclusion, answer_tokens, first_answer_sentence, mean, read_jsonl,
                          read_qrels, read_queries, recall_at, reciprocal_rank_at, relevant,
                          strip_answer_markup, token_f1)
 

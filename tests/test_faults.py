@@ -11,7 +11,7 @@ import sys
 import time
 
 from conftest import BEIR, ROOT, run_subprocess
-from qa import index as ix
+from qa.index import core as ix
 from qa import locking
 
 
@@ -72,7 +72,7 @@ def test_two_builds_at_once_both_answer_and_one_build_is_kept(tmp_path):
 
 def test_kill_9_during_adds_leaves_each_file_whole_or_absent(tmp_path):
     from conftest import FIXTURES
-    from qa.records import read_records
+    from qa.readers.records import read_records
 
     home = tmp_path / "home"
     files = [FIXTURES / "medline-sample2.txt", FIXTURES / "pubmed-xml-4.xml", FIXTURES / "ris-pubmed-2.ris"]

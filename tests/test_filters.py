@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import filters
-from qa.engine import Engine
+from qa.search import filters
+from qa.search.engine import Engine
 from qa.errors import QAError
-from qa.index import Index, Settings, build
+from qa.index.core import Index, Settings, build
 from qa.readers.beir import read_beir
 
 FIXTURES = Path(__file__).parent / "fixtures"

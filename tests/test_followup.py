@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa import index as ix
-from qa.followup import FOLLOW_UP_CUES, MIN_OWN_TERMS, context_words, effective_query, is_follow_up, opens_with_cue
-from qa.ingest import bundled_corpus, corpus_files, read_documents
-from qa.repl import known_terms
+from qa.index import core as ix
+from qa.search.followup import FOLLOW_UP_CUES, MIN_OWN_TERMS, context_words, effective_query, is_follow_up, opens_with_cue
+from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
+from qa.cli.chat import known_terms
 
 PREVIOUS = "Which treatment helps refractory polymyositis?"
 

@@ -44,13 +44,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from qa import ingest, records
-from qa.analyze import STOP_WORDS, analyze, words
+from qa.readers import corpus as ingest
+from qa.readers import records
+from qa.text.analyze import STOP_WORDS, analyze, words
 from qa.errors import InputError, QAError
-from qa.filters import KEYS, Filters, build, extract_inline, parse_years
+from qa.search.filters import KEYS, Filters, build, extract_inline, parse_years
 from qa.models import Document, Reference, Section
 from qa.readers import beir, bibtex, medline, pdf, pubmed_page, pubmed_xml, ris, text
-from qa.sentences import split_sentences
+from qa.text.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -823,7 +824,7 @@ def test_analyze_possessive_of_a_stop_word_gives_no_stop_word(text_):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "qa/analyze.py: stop words are removed before stemming, so a content word whose Snowball stem "
+    "qa/text/analyze.py: stop words are removed before stemming, so a content word whose Snowball stem "
     "is a stop word is kept as that stop word: wills -> will, doings -> do, cans -> can, "
     "ares -> are. Harmless for matching (both sides stem alike) but breaks 'no stop words in the "
     "output'; a design decision, reported rather than fixed."))
@@ -838,7 +839,7 @@ def test_analyze_dotted_capital_i_matches_plain_i(text_, same_as):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "qa/analyze.py: the tokenizer's \\w does not match combining marks (Mn/Mc), so Devanagari "
+    "qa/text/analyze.py: the tokenizer's \\w does not match combining marks (Mn/Mc), so Devanagari "
     "words fall apart into consonants ('हिन्दी' -> ह, न, द). Fix: let tokens include combining marks."))
 @pytest.mark.parametrize("text_", ["हिन्दी", "चिकित्सा"])
 def test_analyze_keeps_words_with_combining_marks_whole(text_):
@@ -850,7 +851,7 @@ def test_analyze_is_deterministic_across_cache_state():
     import subprocess
 
     sample = "Is rituximab an option for IL-6 anti-Jo-1 myositis? It’s 25.9% ﬁbrosis, doi 10.1007/s11926-996-0021-7."
-    code = "import json,sys; from qa.analyze import analyze; print(json.dumps(analyze(sys.argv[1])))"
+    code = "import json,sys; from qa.text.analyze import analyze; print(json.dumps(analyze(sys.argv[1])))"
     out = subprocess.run([sys.executable, "-c", code, sample], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
@@ -996,7 +997,7 @@ _BATCH_LINES = st.one_of(
                       st.lists(_BATCH_LINES, max_size=12).map(lambda lines: "\r\n".join(lines).encode("utf-8", "surrogatepass"))))
 def test_read_questions_total(fuzz_dir, data):
     """A questions file gives Questions (a bad item marked with `error`) or one one-line InputError."""
-    from qa.batch_io import Question, read_questions
+    from qa.cli.batch_io import Question, read_questions
 
     path = write(fuzz_dir, data, ".txt", "questions")
     with time_limit("read_questions"):
@@ -1017,7 +1018,7 @@ _RESULT_TEXT = st.text(max_size=30) | st.sampled_from(["\x85", "\u2028", "\u2029
 
 @st.composite
 def batch_results(draw):
-    from qa.batch_io import empty_result
+    from qa.cli.batch_io import empty_result
 
     qid, question = draw(_RESULT_TEXT), draw(_RESULT_TEXT)
     result = empty_result(qid, question, error=draw(st.none() | _RESULT_TEXT))
@@ -1032,7 +1033,7 @@ def batch_results(draw):
 @fuzz(150)
 @given(results=st.lists(batch_results(), max_size=4))
 def test_result_writer_jsonl_is_one_object_a_line(results):
-    from qa.batch_io import ResultWriter
+    from qa.cli.batch_io import ResultWriter
 
     out = io_string()
     writer = ResultWriter("jsonl", out)
@@ -1048,7 +1049,7 @@ def test_result_writer_jsonl_is_one_object_a_line(results):
 def test_result_writer_tables_round_trip(results, fmt):
     import csv as csv_module
 
-    from qa.batch_io import CSV_COLUMNS, ResultWriter
+    from qa.cli.batch_io import CSV_COLUMNS, ResultWriter
 
     out = io_string()
     writer = ResultWriter(fmt, out)

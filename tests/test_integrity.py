@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from qa import index as ix
+from qa.index import core as ix
 
 
 def the_build(qa_home):
@@ -81,7 +81,7 @@ def test_index_verify_finds_a_flip_that_loading_does_not_check(cli, qa_home, mon
 @pytest.fixture
 def block_checked(monkeypatch):
     """Every file handled as a large one (checked block by block as read), in small blocks."""
-    from qa import checksums
+    from qa.index import checksums
 
     monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
     monkeypatch.setattr(checksums, "BLOCK", 256)
@@ -99,7 +99,7 @@ QUESTIONS = ["who wrote the review", "Is rituximab an option?", "methotrexate an
 
 def test_a_block_checked_index_answers_exactly_as_a_plain_one(cli, qa_home, monkeypatch):
     plain = [cli("ask", q, "--json").json() for q in QUESTIONS]
-    from qa import checksums
+    from qa.index import checksums
 
     monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
     monkeypatch.setattr(checksums, "BLOCK", 256)

@@ -14,11 +14,11 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qa import index as ix
-from qa.engine import Engine
-from qa.ingest import bundled_corpus, corpus_files, read_documents
-from qa.repl import COMMANDS, Chat, ChatCompleter, open_history, state_dir
-from qa.terminal import Style, use_color
+from qa.index import core as ix
+from qa.search.engine import Engine
+from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
+from qa.cli.chat import COMMANDS, Chat, ChatCompleter, open_history, state_dir
+from qa.cli.terminal import Style, use_color
 
 from conftest import BEIR, SEED_CITATION, SEED_DOI
 

@@ -9,13 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-from qa import bm25, tfidf
-from qa.analyze import analyze, with_bigrams
-from qa.engine import Engine
-from qa.index import Index, Settings, build
-from qa.ingest import read_documents
+from qa.index import bm25
+from qa.index import tfidf
+from qa.text.analyze import analyze, with_bigrams
+from qa.search.engine import Engine
+from qa.index.core import Index, Settings, build
+from qa.readers.corpus import read_documents
 from qa.models import Document, Section
-from qa.search import bm25_scores, query_terms, rank
+from qa.search.rank import bm25_scores, query_terms, rank
 
 from conftest import BEIR, ROOT, SEED, run_subprocess
 
@@ -235,7 +236,7 @@ def test_answering_imports_neither_scikit_learn_nor_scipy(tmp_path):
     assert built.returncode == 0, built.stderr.decode()
     code = (
         "import json, sys\n"
-        "from qa.cli import main\n"
+        "from qa.cli.main import main\n"
         "rc = main(['ask', 'Is rituximab used for nonresponding patients?', '--json'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy'))\n"
         "print(json.dumps({'rc': rc, 'heavy': heavy}), file=sys.stderr)\n"
@@ -345,7 +346,7 @@ def test_same_question_gives_identical_json_every_time(docs):
 
 def test_block_wise_build_equals_a_single_block(docs, monkeypatch):
     """Large builds work in blocks of passages; block edges must not change a single number."""
-    from qa import index as index_module
+    from qa.index import core as index_module
 
     whole_arrays, whole_tables, _ = index_module.build(docs, Settings())
     monkeypatch.setattr(index_module, "BLOCK", 3)

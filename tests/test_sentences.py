@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from qa.readers.pubmed_page import read_pubmed_page
-from qa.sentences import split_sentences
+from qa.text.sentences import split_sentences
 
 from conftest import BEIR, SEED, beir_records
 

@@ -1,4 +1,4 @@
-"""Hyphenation and spacing variants meet (qa/spacing.py): a question finds the passage that
+"""Hyphenation and spacing variants meet (qa/text/spacing.py): a question finds the passage that
 writes its words hyphenated, spaced or joined otherwise, and says which spelling it added."""
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import json
 import pytest
 
 from conftest import write_input
-from qa import index as ix, search, spacing, update
-from qa.engine import Engine
+from qa.index import core as ix
+from qa.search import rank as search
+from qa.text import spacing
+from qa.index import update
+from qa.search.engine import Engine
 from qa.models import Document, Section
 
 TEXTS = {

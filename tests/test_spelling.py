@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SEED
-from qa import spelling
-from qa.analyze import STOP_WORDS, analyze, words
-from qa.spelling import Correction, Corrector
+from qa.text import spelling
+from qa.text.analyze import STOP_WORDS, analyze, words
+from qa.text.spelling import Correction, Corrector
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +308,7 @@ def test_common_list_loads_only_when_a_word_needs_checking(seed_counts):
 
 
 def test_import_stays_light():
-    code = ("import sys, qa.spelling; heavy = [m for m in ('sklearn', 'scipy', 'rapidfuzz') if m in sys.modules]; "
+    code = ("import sys, qa.text.spelling; heavy = [m for m in ('sklearn', 'scipy', 'rapidfuzz') if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,4 @@
-"""Incremental updates (qa/update.py): an index with documents added equals a full build of them all."""
+"""Incremental updates (qa/index/update.py): an index with documents added equals a full build of them all."""
 from __future__ import annotations
 
 import json
@@ -10,8 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import BEIR, BEIR_EXTRA, FIXTURES, SEED
-from qa import index as ix, parts, search, tfidf, update
-from qa.ingest import corpus_files, read_documents
+from qa.index import core as ix
+from qa.index import parts
+from qa.search import rank as search
+from qa.index import tfidf
+from qa.index import update
+from qa.readers.corpus import corpus_files, read_documents
 from qa.models import Document, Section
 
 SETTINGS = ix.Settings()
@@ -82,8 +86,8 @@ def documents():
                                                          (2, False, "okapi"), (3, True, "lucene")])
 def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch, seed, block_checked, variant):
     settings = ix.Settings(bm25=variant)
-    if block_checked:  # every file read through its block checksums (qa/checksums.py), as large ones are
-        from qa import checksums
+    if block_checked:  # every file read through its block checksums (qa/index/checksums.py), as large ones are
+        from qa.index import checksums
 
         monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
         monkeypatch.setattr(checksums, "BLOCK", 512)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.analyze import analyze
-from qa.engine import Engine
-from qa.index import Index, Settings, build
+from qa.text.analyze import analyze
+from qa.search.engine import Engine
+from qa.index.core import Index, Settings, build
 from qa.models import Document, Section
 
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-import qa.workers
-from qa.workers import Parallel, chunk_size, start_method
+import qa.cli.workers
+from qa.cli.workers import Parallel, chunk_size, start_method
 
 from conftest import BEIR, beir_records, run_subprocess
 
@@ -137,7 +137,7 @@ def test_workers_that_fail_outside_a_question_do_not_hang_the_batch(cli, tmp_pat
     def broken(build_dir):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(qa.workers, "_load_index", broken)
+    monkeypatch.setattr(qa.cli.workers, "_load_index", broken)
     r = cli("batch", str(questions), "--corpus", str(BEIR), "--workers", "2")
     assert r.code == 1
     results = [json.loads(line) for line in r.out.splitlines() if line.startswith("{")]
@@ -149,7 +149,7 @@ def test_workers_that_fail_outside_a_question_do_not_hang_the_batch(cli, tmp_pat
 
 @needs_fork
 def test_a_question_that_raises_in_a_worker_fails_as_in_one_process(cli, tmp_path, monkeypatch):
-    from qa.engine import Engine
+    from qa.search.engine import Engine
 
     ask = Engine.ask
 
@@ -190,14 +190,14 @@ def test_workers_must_be_a_positive_number(cli, tmp_path):
 
 def test_parallel_yields_in_input_order_with_a_small_reorder_window(tmp_path, monkeypatch):
     """Many chunks, a window of one chunk per worker: order holds and nothing is lost."""
-    from qa.batch_io import Question
-    from qa.cache import open_index
-    from qa.index import Settings
+    from qa.cli.batch_io import Question
+    from qa.index.open_index import open_index
+    from qa.index.core import Settings
 
     monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))
     index, _ = open_index([str(BEIR)], Settings(), warn=lambda m: None)
-    monkeypatch.setattr(qa.workers, "WINDOW_PER_WORKER", 1)
-    monkeypatch.setattr(qa.workers, "MAX_CHUNK", 2)
+    monkeypatch.setattr(qa.cli.workers, "WINDOW_PER_WORKER", 1)
+    monkeypatch.setattr(qa.cli.workers, "MAX_CHUNK", 2)
     questions = [Question(str(i), q) for i, q in enumerate(["helicopter intubation", "amoxapine PET",
                                                             "bladder tumours cystoscopy", "fatigue"] * 10)]
     pool = Parallel(index.path, questions, 3, k=2, per_document=False, filters=None, fmt="jsonl")
@@ -217,15 +217,15 @@ def test_start_method_is_fork_on_linux():
 
 def test_spawned_workers_give_the_same_results(tmp_path, monkeypatch):
     """The start method used where fork is not (macOS, Windows): arguments and results pickle."""
-    from qa.batch_io import Question
-    from qa.cache import open_index
-    from qa.engine import Engine
-    from qa.index import Settings
+    from qa.cli.batch_io import Question
+    from qa.index.open_index import open_index
+    from qa.search.engine import Engine
+    from qa.index.core import Settings
     import io
 
     monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))
     index, _ = open_index([str(BEIR)], Settings(), warn=lambda m: None)
-    monkeypatch.setattr(qa.workers, "start_method", lambda: "spawn")
+    monkeypatch.setattr(qa.cli.workers, "start_method", lambda: "spawn")
     questions = [Question(str(i), q) for i, q in enumerate(["helicopter intubation", "amoxapine PET", "",
                                                             "folic acid methotrexate"])]
     pool = Parallel(index.path, questions, 2, k=3, per_document=True, filters=None, fmt="trec")
@@ -238,7 +238,7 @@ def test_spawned_workers_give_the_same_results(tmp_path, monkeypatch):
     finally:
         pool.close()
     expected = io.StringIO()
-    one = qa.workers.InProcess(Engine(index), questions, k=3, per_document=True, filters=None, fmt="trec")
+    one = qa.cli.workers.InProcess(Engine(index), questions, k=3, per_document=True, filters=None, fmt="trec")
     writer = one.writer(expected)
     for _, _, result in one:
         writer.write(result)

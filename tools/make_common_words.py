@@ -1,4 +1,4 @@
-"""Regenerate qa/data/common-english-words.txt, the spelling corrector's list of common English words.
+"""Regenerate qa/text/data/common-english-words.txt, the spelling corrector's list of common English words.
 
 Source: the English word-frequency dictionary that ships inside pyspellchecker
 (`spellchecker/resources/en.json.gz`, MIT licence, counts built from OpenSubtitles 2018). The list
@@ -7,7 +7,7 @@ line. The script refuses to write a list that holds one of the corpus's key medi
 on the list is never corrected, so such a word must fall below the cut.
 
     pip install pyspellchecker==0.9.1
-    python tools/make_common_words.py [--top 40000] [--out qa/data/common-english-words.txt]
+    python tools/make_common_words.py [--top 40000] [--out qa/text/data/common-english-words.txt]
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 TOP = 40_000
-OUT = Path(__file__).resolve().parent.parent / "qa" / "data" / "common-english-words.txt"
+OUT = Path(__file__).resolve().parent.parent / "qa" / "text" / "data" / "common-english-words.txt"
 
 # Drug and disease names of the seed record: none may be "common English".
 KEEP_OUT = frozenset("""

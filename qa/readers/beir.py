@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..errors import InputError
-from ..models import Document, Section
+from qa.errors import InputError
+from qa.models import Document, Section
 
 _LABELLED = re.compile(r"^([A-Z][A-Z /&-]{1,40}[A-Z]):\s+(.*)$", re.S)
 

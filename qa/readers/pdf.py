@@ -46,11 +46,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputError
-from .common import read_bytes
-from ..models import Document, Section
-from .ids import make_doc_id
-from .text import (
+from qa.errors import InputError
+from qa.readers.common import read_bytes
+from qa.models import Document, Section
+from qa.readers.ids import make_doc_id
+from qa.readers.text import (
     KNOWN_HEADINGS,
     SectionBuilder,
     clean_line,

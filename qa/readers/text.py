@@ -60,10 +60,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from .common import read_bytes
-from ..models import Document, Reference, Section
-from .ids import make_doc_id
+from qa.errors import InputError
+from qa.readers.common import read_bytes
+from qa.models import Document, Reference, Section
+from qa.readers.ids import make_doc_id
 
 MAX_BYTES = 64 * 1024 * 1024  # a text file larger than this is not an article
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})

@@ -1,0 +1,1 @@
+"""The command line and the chat: the only part of qa that knows about terminals."""

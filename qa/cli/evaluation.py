@@ -1,0 +1,65 @@
+"""`qa eval QUERIES QRELS`: run a query set against a corpus (or read a TREC run) and print
+standard measures computed by ir-measures; the PubMedQA bench uses the same functions."""
+from __future__ import annotations
+
+import json
+
+from qa.errors import QAError
+
+
+def add_parser(sub, fmt, corpus_options) -> None:
+    p = sub.add_parser("eval", help="measure retrieval on a query set with relevance judgements",
+                       formatter_class=fmt,
+                       description="Answer QUERIES (BEIR queries JSONL, or any `qa batch` input) against the "
+                       "corpus, rank documents (a document scores its best passage), and compare with QRELS "
+                       "(TREC or BEIR TSV). Measures are computed by ir-measures.",
+                       epilog="examples:\n"
+                              "  qa eval queries.jsonl qrels/test.tsv --corpus corpus.jsonl\n"
+                              '  qa eval queries.jsonl qrels.tsv --corpus corpus.jsonl --measures "nDCG@10 R@1 MRR@10"\n'
+                              "  qa eval queries.jsonl qrels.tsv --run other-system.trec")
+    p.add_argument("queries", metavar="QUERIES")
+    p.add_argument("qrels", metavar="QRELS")
+    p.add_argument("--measures", default="nDCG@10 R@1 R@5 MRR@10",
+                   help='space-separated ir-measures names (default: "nDCG@10 R@1 R@5 MRR@10")')
+    p.add_argument("--run", metavar="FILE", help="evaluate this TREC run instead of running qa")
+    p.add_argument("--depth", type=int, default=100, help="documents ranked per query (default: 100)")
+    p.add_argument("--json", action="store_true", help="print the measures as JSON")
+    corpus_options(p)
+
+
+def cmd_eval(args, open_index) -> int:
+    from qa.search import evaluate
+    from qa.cli.batch_io import read_questions
+
+    names = evaluate.measure_names(args.measures)
+    if not names:
+        raise QAError("no measures given")
+    qrels = evaluate.read_qrels(args.qrels)
+    if args.run:
+        run = evaluate.read_trec_run(args.run)
+        source = args.run
+    else:
+        from qa.search.engine import Engine
+        from qa.cli.terminal import Progress
+
+        questions = [q for q in read_questions(args.queries) if not q.error]
+        index, _ = open_index(args)
+        engine = Engine(index)
+        bar = Progress(len(questions), "queries")
+        run = {}
+        for done, q in enumerate(questions, 1):
+            hits = engine.ask(q.question, k=args.depth, qid=q.id, per_document=True)["hits"]
+            run[q.id] = {h["doc_id"]: h["score"] for h in hits}
+            bar.update(done)
+        bar.close()
+        source = "qa"
+    values = evaluate.compute(qrels, run, names)
+    judged = sum(1 for docs in qrels.values() if docs)
+    if args.json:
+        print(json.dumps({"run": source, "queries": judged, "measures": values}, indent=2))
+    else:
+        width = max(len(n) for n in names)
+        print(f"run: {source}  queries with judgements: {judged}")
+        for name in names:
+            print(f"{name:<{width}}  {values[name]:.4f}")
+    return 0

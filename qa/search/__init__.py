@@ -1,0 +1,1 @@
+"""Search and answer: ranking, filters, the extractive answer, its confidence, evaluation."""

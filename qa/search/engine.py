@@ -1,0 +1,202 @@
+"""One question in, one result out, in the JSON result schema (schema 1) that `ask --json` prints."""
+from __future__ import annotations
+
+import numpy as np
+
+from qa import cite
+from qa.text import abbreviations
+from qa.search import answer
+from qa.search import rank as search
+from qa.text import spacing
+from qa.search import confidence as trust
+from qa.text.analyze import analyze
+from qa.index.core import Index
+from qa.search.filters import Filters, extract_inline, passage_mask
+from qa.models import Document, Hit
+from qa.text.spelling import Corrector
+from qa.text.sentences import split_sentences
+
+SCHEMA = 1
+DEFAULT_K = 5
+
+
+def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
+                confidence=None, error: str | None = None, corrections: list | None = None,
+                expansions: list | None = None) -> dict:
+    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], added by the chat issue) and
+    `expansions` (abbreviations: [{"term", "expansion"}], see qa/text/abbreviations.py)."""
+    out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
+           "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or [],
+           "expansions": expansions or []}
+    if error is not None:
+        out["error"] = error
+    return out
+
+
+def hit_dict(h: Hit) -> dict:
+    return {"rank": h.rank, "score": h.score, "bm25": h.bm25, "tfidf": h.tfidf, "passage_id": h.passage_id,
+            "doc_id": h.doc_id, "section": h.section, "text": h.text, "highlight": h.highlight,
+            "citation": h.citation, "source": h.source}
+
+
+class Engine:
+    def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
+                 candidates: int = search.CANDIDATES, char_weight: float = search.CHAR_WEIGHT):
+        self.index = index
+        self.char_weight = char_weight  # character n-gram term (qa/search/chargrams.py); 0: off
+        self.fusion_weight = fusion_weight  # 0: BM25 order only
+        self.candidates = candidates
+        self._corrector = None
+        self._spellings = None
+
+    @property
+    def corrector(self) -> Corrector:
+        if self._corrector is None:  # built on first use: most commands never need it
+            idx = self.index
+            words = [idx.t["words"][i] for i in range(len(idx.t["words"]))]
+            self._corrector = Corrector(words, idx.a["words.count"],
+                                        known_terms=lambda t: idx.term_id(t) >= 0)
+        return self._corrector
+
+    def expand(self, text: str) -> abbreviations.Expansion:
+        """Abbreviations of `text` expanded both ways (qa/text/abbreviations.py), then its hyphenation
+        and spacing variants the corpus writes (qa/text/spacing.py): the searched text."""
+        t = self.index.t
+        expanded = abbreviations.expand(text, t.get("abbrev.short"), t.get("abbrev.long"))
+        found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
+        if found:
+            expanded.expansions += found
+            expanded.added += [v["expansion"] for v in found]
+            expanded.spellings += [v["expansion"] for v in found]
+            expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
+        return expanded
+
+    @property
+    def spellings(self) -> spacing.Corpus:
+        """The index's look-ups for hyphenation and spacing variants (qa/text/spacing.py)."""
+        if self._spellings is None:
+            t = self.index.t
+            self._spellings = spacing.Corpus(self.index.term_id, t.get("spacing"),
+                                             lambda terms: search.passages_with(self.index, terms))
+        return self._spellings
+
+    def citation(self, passage: int) -> str:
+        doc = self.index.document(int(self.index.a["passage.doc"][passage]))
+        ref = int(self.index.a["passage.ref"][passage])
+        if ref:
+            return cite.cite_reference(doc.references[ref - 1], doc)
+        section = self.index.section(passage)
+        return f"{cite.vancouver(doc)} — {section}" if section else cite.vancouver(doc)
+
+    def hits(self, ranked: search.Ranked, positions: list[int]) -> tuple[list[Hit], list[list[str]]]:
+        index = self.index
+        hits, sentences = [], []
+        for rank, pos in enumerate(positions, 1):
+            p = int(ranked.passages[pos])
+            doc = index.document(int(index.a["passage.doc"][p]))
+            text = index.t["passages"][p]
+            hits.append(Hit(rank=rank, passage_index=p, score=float(ranked.final[pos]),
+                            bm25=float(ranked.bm25[pos]), tfidf=float(ranked.tfidf[pos]),
+                            passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
+                            text=text, citation=self.citation(p), source=cite.source(doc)))
+            sentences.append(split_sentences(text))
+        return hits, sentences
+
+    def passage_index(self, passage_id: str) -> int:
+        """'<doc_id>#<n>' -> position in the index; -1 when unknown."""
+        doc_id, _, n = passage_id.rpartition("#")
+        d = self.index.t["doc_ids"].find(doc_id)
+        if d < 0 or not n.isdigit():
+            return -1
+        first = int(np.searchsorted(self.index.a["passage.doc"], d))
+        p = first + int(n)
+        ok = p < self.index.n_passages and int(self.index.a["passage.doc"][p]) == d
+        return p if ok else -1
+
+    def document(self, doc_id: str) -> Document | None:
+        d = self.index.t["doc_ids"].find(doc_id)
+        return self.index.document(d) if d >= 0 else None
+
+    def explain(self, query: str, passage_id: str) -> dict | None:
+        """Why a passage ranks where it does for a query: BM25 per term, TF-IDF cosine, fused score."""
+        p = self.passage_index(passage_id)
+        if p < 0:
+            return None
+        expanded = self.expand(query)  # as ask searches it: abbreviations expanded
+        ranked = search.rank(self.index, query, self.candidates, self.fusion_weight,
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings))
+        searched = ranked.query
+        where = np.flatnonzero(ranked.passages == p)
+        terms = search.term_contributions(self.index, ranked.terms, p, ranked.extra, ranked.extra_weight)
+        if len(where) == 0:
+            return {"passage_id": passage_id, "terms": terms, "bm25": sum(v for _, v in terms),
+                    "tfidf": None, "score": None, "rank": None, "fusion_weight": self.fusion_weight,
+                    "query": searched}
+        i = int(where[0])
+        return {"passage_id": passage_id, "query": searched, "terms": terms, "bm25": float(ranked.bm25[i]),
+                "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
+                "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
+
+    def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
+            filters: Filters | None = None) -> dict:
+        """Rank, highlight, answer. per_document: k counts documents (best passage of each).
+
+        Inline filters (`year:2005..2010 author:ytterberg`) are taken out of the question and
+        combined with `filters`; the rest, spelling corrected and with its abbreviations expanded
+        (qa/text/abbreviations.py), is what is searched (the JSON `query`).
+        """
+        text, inline = extract_inline(question)
+        text, corrections = self.corrector.correct(text)
+        expanded = self.expand(text)
+        active = (filters or Filters()).merged(inline)
+        mask = passage_mask(self.index, active)
+        ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                             char_weight=self.char_weight)
+        expansions = expanded.expansions
+        if per_document:
+            positions = search.best_per_document(self.index, ranked, k)
+        else:
+            positions = list(range(min(k, len(ranked.passages))))
+        hits, sentences = self.hits(ranked, positions)
+        fixes = [{"from": c.original, "to": c.corrected} for c in corrections]
+        if not hits:
+            # nothing matches: no answer, and no trust in one (confidence 0)
+            return result_dict(qid, question, ranked.query, None, [], confidence=0.0, corrections=fixes,
+                               expansions=expansions)
+        confidence = round(trust.score(self.confidence_features(ranked)), 4)
+        scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
+        q_words = answer.question_words(question)
+        top = hits[0].score or 1.0
+        candidates, seen = [], set()
+        for hit, ss in zip(hits, sentences):
+            hit.highlight = answer.highlight(ss, scorer, q_words)
+            prior = answer.section_prior(hit.section)
+            is_metadata = self.index.kind(hit.passage_index) == "metadata"
+            closes = self.closes_section(hit.passage_index)
+            for j, s in enumerate(ss):
+                if s in seen:  # overlapping windows repeat sentences: cite the best-ranked hit
+                    continue
+                seen.add(s)
+                asked_field = answer.field_prior(s, q_words)
+                if is_metadata and not asked_field:
+                    continue  # a title line repeats the question; it answers only "what is the title"
+                score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
+                if closes and j == len(ss) - 1:
+                    score += answer.POSITION_PRIOR
+                candidates.append((s, hit.rank, score))
+        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, confidence=confidence,
+                           corrections=fixes, expansions=expansions)
+
+    def closes_section(self, p: int) -> bool:
+        """Whether body passage p is the last window of its section: its last sentence closes it."""
+        a = self.index.a
+        if self.index.kind(p) != "body":
+            return False
+        q = p + 1
+        return (q >= self.index.n_passages or int(a["passage.doc"][q]) != int(a["passage.doc"][p])
+                or int(a["passage.section"][q]) != int(a["passage.section"][p]) or self.index.kind(q) != "body")
+
+    def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
+        content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)
+        return trust.features(self.index, ranked, content)

@@ -1,0 +1,135 @@
+"""Filters on what a question searches: year, journal, author, section, source.
+
+From options (`--year 2000-2010 --journal lancet --author ytterberg --section conclusions
+--source ID`) or inline in the question (`year:2005..2010 author:ytterberg journal:lancet
+section:conclusions source:ID`, removed from the searched text). Different keys combine with
+AND, a repeated key with OR. A filter becomes a boolean mask over passages, computed with array
+operations on per-document columns, so ranking applies it before choosing the top hits and a
+filter never returns fewer hits than exist.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from qa.errors import QAError
+
+KEYS = ("year", "journal", "author", "section", "source")
+_INLINE = re.compile(r"(?<!\S)(year|journal|author|section|source):(\"[^\"]*\"|\S+)", re.IGNORECASE)
+_YEAR = re.compile(r"^\s*(\d{4})?\s*(?:(-|\.\.)\s*(\d{4})?)?\s*$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    years: tuple[tuple[int | None, int | None], ...] = ()
+    journals: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # documents left out (no option: evaluation and tests use it)
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def merged(self, other: "Filters") -> "Filters":
+        return Filters(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def describe(self) -> str:
+        parts = [f"year:{lo or ''}..{hi or ''}" for lo, hi in self.years]
+        parts += [f"journal:{j}" for j in self.journals] + [f"author:{a}" for a in self.authors]
+        parts += [f"section:{s}" for s in self.sections] + [f"source:{s}" for s in self.sources]
+        return " ".join(parts)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for matching names and journals."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def parse_years(text: str) -> tuple[int | None, int | None]:
+    """'2000-2010', '2005-', '-2010', '2005', '2005..2010' -> (low, high), inclusive."""
+    m = _YEAR.match(text)
+    if not m or not (m.group(1) or m.group(3)):
+        raise QAError(f"bad year range {text!r} (use 2000-2010, 2005-, -2010 or 2005)")
+    low = int(m.group(1)) if m.group(1) else None
+    high = int(m.group(3)) if m.group(3) else None
+    if not m.group(2):  # a single year
+        high = low
+    if low is not None and high is not None and low > high:
+        raise QAError(f"bad year range {text!r}: {low} is after {high}")
+    return low, high
+
+
+def build(years=(), journals=(), authors=(), sections=(), sources=()) -> Filters:
+    filters = Filters(tuple(parse_years(y) for y in years), tuple(fold(j) for j in journals),
+                      tuple(fold(a) for a in authors), tuple(fold(s) for s in sections), tuple(sources))
+    for key, values in zip(KEYS[1:], (filters.journals, filters.authors, filters.sections, filters.sources)):
+        if any(not v.strip() for v in values):  # `author:""` would silently exclude every document
+            raise QAError(f"empty {key} filter (use {key}:NAME, or quotes around a name with spaces)")
+    return filters
+
+
+def extract_inline(question: str) -> tuple[str, Filters]:
+    """Take `key:value` filters out of a question; returns (text to search, filters)."""
+    found: dict[str, list[str]] = {k: [] for k in KEYS}
+
+    def take(m: re.Match) -> str:
+        found[m.group(1).lower()].append(m.group(2).strip('"'))
+        return " "
+
+    text = _INLINE.sub(take, question)
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return text, build(found["year"], found["journal"], found["author"], found["section"], found["source"])
+
+
+def passage_mask(index, filters: Filters) -> np.ndarray | None:
+    """Boolean mask over passages, or None when there is no filter."""
+    if not filters:
+        return None
+    a, t = index.a, index.t
+    n_docs = len(t["doc_ids"])
+    doc_ok = np.ones(n_docs, dtype=bool)
+    if filters.years:
+        year = np.asarray(a["doc.year"])
+        hit = np.zeros(n_docs, dtype=bool)
+        for low, high in filters.years:
+            ok = year > 0
+            if low is not None:
+                ok &= year >= low
+            if high is not None:
+                ok &= year <= high
+            hit |= ok
+        doc_ok &= hit
+    if filters.journals:
+        names = [t["journals"][i] for i in range(len(t["journals"]))]  # unique journals: few
+        wanted = [i for i, name in enumerate(names) if any(j in name for j in filters.journals)]
+        doc_ok &= np.isin(a["doc.journal"], wanted)
+    if filters.authors:
+        hit = np.zeros(n_docs, dtype=bool)
+        indptr, docs = a["surname.indptr"], a["surname.docs"]
+        for name in filters.authors:
+            i = t["surnames"].find(name)
+            if i >= 0:
+                hit[docs[int(indptr[i]) : int(indptr[i + 1])]] = True
+        doc_ok &= hit
+    if filters.sources:
+        hit = np.zeros(n_docs, dtype=bool)
+        for source in filters.sources:
+            i = t["doc_ids"].find(source)
+            if i >= 0:
+                hit[i] = True
+        doc_ok &= hit
+    for source in filters.excluded:
+        i = t["doc_ids"].find(source)
+        if i >= 0:
+            doc_ok[i] = False
+    mask = doc_ok[np.asarray(a["passage.doc"])]
+    if filters.sections:
+        labels = [fold(t["sections"][i]) for i in range(len(t["sections"]))]
+        wanted = [i for i, label in enumerate(labels) if any(s in label for s in filters.sections)]
+        mask &= np.isin(a["passage.section"], wanted)
+    return mask

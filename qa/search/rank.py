@@ -1,0 +1,214 @@
+"""Question -> ranked passages: BM25 over the postings of the query terms, then TF-IDF reranking.
+
+Fusion (chosen on the tuning half of PubMedQA dev, see README):
+    final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+
+With CHAR_WEIGHT c > 0, the character n-gram cosine of the question with each candidate
+(qa/search/chargrams.py) is a third term: final = (1 − c) · (the above) + c · char_cosine.
+
+Expansions (abbreviations, qa/text/abbreviations.py; hyphenation and spacing variants, qa/text/spacing.py)
+are searched with the question at a lower weight: each of their terms counts EXPANSION_WEIGHT in
+BM25 (a question term counts 1), and their TF-IDF vector is added to the question's at that
+weight before normalising.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.index import bm25
+from qa.search import chargrams
+from qa.index import tfidf
+from qa.index.checksums import raw
+from qa.text.analyze import analyze
+from qa.text.chunk import METADATA_LABELS
+from qa.index.core import Index
+
+CANDIDATES = 100
+FUSION_WEIGHT = 0.5
+CHAR_WEIGHT = 0.0  # character n-gram term of the fusion (qa/search/chargrams.py); 0: off
+EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
+# Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
+LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
+
+
+@dataclass
+class Ranked:
+    """Ranked passages of one question (indices into the index), best first."""
+
+    query: str
+    terms: list[str]  # the question's terms
+    extra: list[str] = field(default_factory=list)  # expansion terms, each counting extra_weight
+    extra_weight: float = EXPANSION_WEIGHT
+    passages: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    final: np.ndarray = field(default_factory=lambda: np.empty(0))
+    bm25: np.ndarray = field(default_factory=lambda: np.empty(0))
+    tfidf: np.ndarray = field(default_factory=lambda: np.empty(0))
+    q_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    q_weights: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+def query_terms(index: Index, terms: list[str], extra: list[str] = (),
+                extra_weight: float = EXPANSION_WEIGHT, alone=frozenset()) -> tuple[np.ndarray, np.ndarray]:
+    """Term ids and weights (repeats in the question count, as in rank-bm25) of the known terms.
+
+    Empty when the question shares no content term with the corpus. Label words of metadata
+    passages ("title", "published") are no content: they count only when the question is made
+    of nothing else ("when was it published?"), never to drag in an off-topic question.
+    `extra` (expansion terms) count `extra_weight` each; they never make a question match alone,
+    except those in `alone` (other spellings of the question's own words, qa/text/spacing.py).
+    """
+    found: dict[int, float] = {}
+    content = False
+    for t in terms:
+        i = index.term_id(t)
+        if i >= 0:
+            found[i] = found.get(i, 0) + 1
+            content = content or _content(index, t)
+    only_labels = all(t in LABEL_TERMS for t in terms)
+    if not found or not (content or only_labels):
+        if not any(_content(index, t) for t in alone if t in extra):
+            return np.empty(0, np.int64), np.empty(0)
+    for t in extra:
+        i = index.term_id(t)
+        if i >= 0 and extra_weight > 0:
+            found[i] = found.get(i, 0) + extra_weight
+    ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+    weights = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+    return ids, weights
+
+
+def _content(index: Index, term: str) -> bool:
+    i = index.term_id(term)
+    return i >= 0 and term not in LABEL_TERMS and bool(index.a["terms.content"][i])
+
+
+def passages_with(index: Index, terms: list[str]) -> int:
+    """Passages holding analysed `terms` in this order: a term's document frequency; for
+    several, the fewest passages holding one of their consecutive pairs (TF-IDF bigrams)."""
+    ids = index.term_ids(terms)
+    if not ids or min(ids) < 0:
+        return 0
+    a = index.a
+    if len(ids) == 1:
+        return int(a["bm25.indptr"][ids[0] + 1] - a["bm25.indptr"][ids[0]])
+    features = index.term_features(ids)
+    keys = np.asarray([x * int(tfidf.KEY) + y for x, y in zip(features, features[1:])], dtype=np.int64)
+    pos, found = tfidf.find_keys(a["tfidf.bigrams"], keys)
+    if not found.all():
+        return 0
+    return int(a["tfidf.df"][a["tfidf.bigram_feature"][pos]].min())
+
+
+def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
+    a = index.a
+    indptr = a["bm25.indptr"]
+    starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
+    return bm25.accumulate(indptr, raw(a["bm25.indices"], starts, ends), raw(a["bm25.impacts"], starts, ends),
+                           ids, weights, index.n_passages)
+
+
+def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the n best scores, best first, ties by item (= by passage id)."""
+    if len(scores) > n:
+        keep = np.argpartition(-scores, n - 1)[:n]
+        # bring in every item tied with the n-th score so the tie-break by id is exact
+        cut = scores[keep].min()
+        keep = np.flatnonzero(scores >= cut)
+    else:
+        keep = np.arange(len(scores))
+    order = np.lexsort((items[keep], -scores[keep]))
+    return keep[order][:n]
+
+
+def query_vector(index: Index, terms: list[str], extra: list[str] = (),
+                 extra_weight: float = EXPANSION_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """The TF-IDF vector of the question, plus extra_weight times that of the expansion terms
+    (each L2-normalised before they are added; the sum normalised again)."""
+    q_ids, q_weights = index.tfidf_vector(terms)
+    if not extra or extra_weight <= 0:
+        return q_ids, q_weights
+    e_ids, e_weights = index.tfidf_vector(list(extra))
+    if not len(e_ids):
+        return q_ids, q_weights
+    ids, inverse = np.unique(np.concatenate([q_ids, e_ids]), return_inverse=True)
+    weights = np.bincount(inverse, weights=np.concatenate([q_weights, extra_weight * e_weights]),
+                          minlength=len(ids))
+    norm = np.linalg.norm(weights)
+    return ids, (weights / norm if norm > 0 else weights)
+
+
+def rank(index: Index, question: str, candidates: int = CANDIDATES,
+         weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
+         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
+         char_weight: float = CHAR_WEIGHT) -> Ranked:
+    """mask: passages allowed (filters), applied before the top candidates are chosen.
+    expansion: text searched with the question at expansion_weight (abbreviations, spelling
+    variants); the Ranked query is the question followed by it. spellings: the part of the
+    expansion that spells the question's own words (qa/text/spacing.py), which may match alone."""
+    terms = analyze(question)
+    extra = analyze(expansion) if expansion else []
+    alone = frozenset(analyze(spellings)) if spellings else frozenset()
+    result = Ranked(query=f"{question.rstrip()} {expansion}" if expansion else question, terms=terms,
+                    extra=extra, extra_weight=expansion_weight)
+    ids, weights = query_terms(index, terms, extra, expansion_weight, alone)
+    if len(ids) == 0:
+        return result
+    touched, scores = bm25_scores(index, ids, weights)
+    if mask is not None:
+        allowed = mask[touched]
+        touched, scores = touched[allowed], scores[allowed]
+    keep = top_by_score(touched, scores, candidates)
+    passages, b = touched[keep], scores[keep]
+    q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
+    if weight > 0:
+        cos = index.cosine(passages, q_ids, q_weights)
+    else:  # BM25 order only: the cosine is not needed to rank
+        cos = np.zeros(len(passages))
+    top = b.max() if len(b) else 0.0
+    norm = b / top if top > 0 else b
+    final = (1.0 - weight) * norm + weight * cos
+    if char_weight > 0:
+        texts = [index.t["passages"][p] for p in passages.tolist()]
+        final = (1.0 - char_weight) * final + char_weight * chargrams.similarity(question, texts)
+    order = np.lexsort((passages, -final))
+    result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
+    result.q_ids, result.q_weights = q_ids, q_weights
+    return result
+
+
+def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:
+    """Positions in `ranked` of the best passage of each of the first k documents."""
+    seen, out = set(), []
+    docs = index.a["passage.doc"]
+    for pos, p in enumerate(ranked.passages.tolist()):
+        d = int(docs[p])
+        if d not in seen:
+            seen.add(d)
+            out.append(pos)
+            if len(out) == k:
+                break
+    return out
+
+
+def term_contributions(index: Index, terms: list[str], passage: int, extra: list[str] = (),
+                       extra_weight: float = EXPANSION_WEIGHT) -> list[tuple[str, float]]:
+    """BM25 contribution of each distinct query term to one passage (0 where it does not occur);
+    expansion terms (`extra`) count extra_weight each, as in rank."""
+    a = index.a
+    out, counts = [], {}
+    for t in terms:
+        counts[t] = counts.get(t, 0) + 1
+    for t in extra:
+        counts[t] = counts.get(t, 0) + extra_weight
+    for t, count in counts.items():
+        i = index.term_id(t)
+        value = 0.0
+        if i >= 0:
+            lo, hi = int(a["bm25.indptr"][i]), int(a["bm25.indptr"][i + 1])
+            pos = lo + int(np.searchsorted(a["bm25.indices"][lo:hi], passage))
+            if pos < hi and int(a["bm25.indices"][pos]) == passage:
+                value = float(a["bm25.impacts"][pos]) * count
+        out.append((t, value))
+    return out

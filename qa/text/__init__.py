@@ -1,0 +1,1 @@
+"""Text analysis: the analyzer, spelling variants, sentences, passages, abbreviations, spelling, spacing."""
