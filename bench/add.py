@@ -8,10 +8,10 @@ before every synthetic id, so every passage and posting of the index moves (the 
 Each phase runs in its own subprocess (`--worker base|add|full|compare`):
     base     full build of the n passages, saved (cached under bench/.cache/indexes/add-<n>/base
              with its format version; rebuilt when the format changes)
-    add      qa.index.update.extend of that index with the abstract, then qa.index.core.save: what `qa add`
+    add      qa.index.update.extend of that index with the abstract, then qa.index.store.save: what `qa add`
              does to the index. Load, extend and save are timed together, on a hard-linked copy
              of the base (cp -al), so the base stays as it was
-    full     qa.index.core.build of the n passages plus the abstract, then save: the rebuild that the
+    full     qa.index.build.build of the n passages plus the abstract, then save: the rebuild that the
              add replaces
     compare  the 500 dev questions against both indexes, with reranking (k = 10) and BM25 alone:
              passage ids and scores of the top 10 must be equal (scores to 1e-9 relative)
@@ -56,34 +56,38 @@ def abstract(data: Path):
 
 
 def manifest_for(stats, settings):
-    from qa.index import core as ix
+    from qa.index.layout import FORMAT_VERSION
 
-    return {"format": ix.FORMAT_VERSION, "settings": settings.__dict__, "corpus": ["synthetic"],
+    return {"format": FORMAT_VERSION, "settings": settings.__dict__, "corpus": ["synthetic"],
             "fingerprint": None, "stats": stats}
 
 
 def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
-    from qa.index import core as ix
+    from qa.index import store
+    from qa.index.build import build
+    from qa.index.layout import Settings
 
-    settings = ix.Settings()
+    settings = Settings()
     if phase in ("base", "full"):
         docs = synthetic_docs(scale.corpus_texts(n, data, cache))
         if phase == "full":
             docs.append(abstract(data))
         started = time.perf_counter()
-        arrays, tables, stats = ix.build(docs, settings, whole_documents=True)
-        ix.save(where, arrays, tables, manifest_for(stats, settings))
+        built = build(docs, settings, whole_documents=True)
+        store.save(where, built.data, manifest_for(built.stats, settings))
         return {"seconds": time.perf_counter() - started, "peak_mb": scale.peak_mb()}
     if phase == "add":
         from qa.index import update
 
         doc = abstract(data)
         started = time.perf_counter()
-        old = ix.Index.load(ix.current_build(where))
-        arrays, tables, blobs, linked, parts, stats = update.extend(old, [doc])
-        ix.save(where, arrays, tables, {**manifest_for(stats, settings), "parts": parts}, blobs=blobs, linked=linked)
+        old = store.load(store.current_build(where))
+        extension = update.extend(old, [doc])
+        linked = extension.linked
+        store.save(where, extension.data, {**manifest_for(extension.stats, settings), "parts": extension.parts},
+                   arrays=extension.arrays, blobs=extension.blobs, linked=linked)
         seconds = time.perf_counter() - started
-        written = sum(f.stat().st_size for f in ix.current_build(where).iterdir() if f.name not in linked)
+        written = sum(f.stat().st_size for f in store.current_build(where).iterdir() if f.name not in linked)
         return {"seconds": seconds, "peak_mb": scale.peak_mb(), "written_mb": written / 2**20,
                 "linked_mb": sum(entry[0] for _, entry, _ in linked.values()) / 2**20}
     if phase == "compare":
@@ -91,8 +95,8 @@ def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:
 
         from qa.search import rank as search
 
-        full = ix.Index.load(ix.current_build(where / "full"))
-        inc = ix.Index.load(ix.current_build(where / "add"))
+        full = store.load(store.current_build(where / "full"))
+        inc = store.load(store.current_build(where / "add"))
         questions = scale.read_questions(data)
         differ = {"rerank": 0, "bm25": 0}
         for q in questions:
@@ -133,11 +137,12 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, n, args.data, args.cache, args.where)))
         return 0
-    from qa.index import core as ix
+    from qa.index.layout import FORMAT_VERSION
+    from qa.index.store import current_build
 
     root = args.cache / "indexes" / f"add-{n}"
-    base = root / f"base-v{ix.FORMAT_VERSION}"
-    if ix.current_build(base) is None:
+    base = root / f"base-v{FORMAT_VERSION}"
+    if current_build(base) is None:
         shutil.rmtree(root, ignore_errors=True)
         base_result = run("base", n, args, base)
     else:

@@ -25,7 +25,7 @@ from qa.index.open_index import open_index  # noqa: E402
 from qa.search.engine import Engine  # noqa: E402
 from qa.search.evaluate import read_qrels, read_queries, relevant  # noqa: E402
 from qa.search.filters import Filters, passage_mask  # noqa: E402
-from qa.index.core import Settings  # noqa: E402
+from qa.index.layout import Settings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
 
@@ -41,7 +41,7 @@ def examples(engine: Engine, questions, qrels):
             if len(ranked.passages) == 0:
                 rows.append(((0.0, 0.0, 0.0), 0, exclude))
                 continue
-            top_doc = engine.index.t["doc_ids"][int(engine.index.a["passage.doc"][ranked.passages[0]])]
+            top_doc = engine.index.documents.ids[engine.index.passage_doc(ranked.passages[0])]
             rows.append((engine.confidence_features(ranked), int(not exclude and top_doc in rel), exclude))
     return rows
 

@@ -23,7 +23,6 @@ is where qa's weights were chosen, the held-out half is for reporting.
 
 Usage (from the repo root):  python bench/pubmedqa.py [--split all|tune|heldout] [--grid]
                                  [--fusion-weight W] [--candidates N] [--data DIR]
-                                 [--char-weight C] [--char-grid C1,C2,...]  (qa/search/chargrams.py)
                                  [--answer-grid NAME=V1,V2,...]  (a constant of qa/search/answer.py)
 """
 from __future__ import annotations
@@ -46,7 +45,7 @@ from qa.index.open_index import open_index  # noqa: E402
 from qa.search.engine import Engine  # noqa: E402
 from qa.search.evaluate import (answer_from_conclusion, compute, mean, read_jsonl, read_qrels, relevant,  # noqa: E402
                          read_queries, token_f1)
-from qa.index.core import Settings  # noqa: E402
+from qa.index.layout import Settings  # noqa: E402
 from qa.text.sentences import split_sentences  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
@@ -197,10 +196,6 @@ def main(argv=None) -> int:
                    help="qa rerank fusion weight (default: qa's, %(default)s)")
     p.add_argument("--candidates", type=int, default=search.CANDIDATES,
                    help="qa BM25 candidate passages (default: qa's, %(default)s)")
-    p.add_argument("--char-weight", type=float, default=search.CHAR_WEIGHT,
-                   help="qa rerank character n-gram weight (default: qa's, %(default)s)")
-    p.add_argument("--char-grid", type=str, default="",
-                   help="also sweep char n-gram weights (comma separated, e.g. 0,0.1,0.2) on the tune half")
     p.add_argument("--answer-grid", type=str, default="", metavar="NAME=V1,V2,...",
                    help="also sweep a constant of qa/search/answer.py on the tune half, e.g. MMR_LAMBDA=1,0.8,0.6")
     p.add_argument("--grid", action="store_true",
@@ -230,7 +225,7 @@ def main(argv=None) -> int:
 
     splits = {"tune": [("tune half", tune)], "heldout": [("held-out half", heldout)],
               "all": [("tune half", tune), ("held-out half", heldout), ("all dev", tune + heldout)]}[args.split]
-    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.char_grid or args.answer_grid else set())
+    needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.answer_grid else set())
     questions = [(q, t) for q, t in queries if q in needed]
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
@@ -242,10 +237,8 @@ def main(argv=None) -> int:
 
         runs = [run_rank_bm25(docs, questions, log), run_bm25s(docs, questions, log)]
         qa_bm25, _ = run_qa(Engine(index, fusion_weight=0.0, candidates=args.candidates), "qa bm25", questions)
-        rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates}" + (
-            f", char={args.char_weight:g})" if args.char_weight else ")")
-        engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
-                        char_weight=args.char_weight)
+        rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates})"
+        engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates)
         qa_rerank, results = run_qa(engine, rerank_name, questions)
         runs += [qa_bm25, qa_rerank, run_naive(results, questions)]
 
@@ -270,11 +263,6 @@ def main(argv=None) -> int:
             grid("fusion weight grid", f", candidates={args.candidates}",
                  ((f"w={w:g}", Engine(index, fusion_weight=w, candidates=args.candidates)) for w in GRID),
                  ["R@1", "MRR@10", "answer-from-conclusion", "q/s"])
-        if args.char_grid:
-            grid("char n-gram weight grid", f", w={args.fusion_weight:g}, candidates={args.candidates}",
-                 ((f"char={c:g}", Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates,
-                                         char_weight=c)) for c in [float(x) for x in args.char_grid.split(",")]),
-                 ["R@1", "MRR@10", "answer-from-conclusion", "token F1", "q/s"])
         if args.answer_grid:
             from qa.search import answer
 

@@ -12,8 +12,8 @@ keyed by the SHA-1 of corpus.jsonl, the seed and the recipe version; indexes are
 run under bench/.cache/indexes/<system>-<n>/.
 
 Systems:
-    qa BM25          qa.index.core.build(..., whole_documents=True), saved with qa.index.core.save, opened with
-                     qa.index.core.Index.load (memory-mapped .npy); qa.search.rank.rank(index, q, weight=0.0)
+    qa BM25          qa.index.build.build(..., whole_documents=True), saved with qa.index.store.save, opened with
+                     qa.index.store.load (memory-mapped .npy); qa.search.rank.rank(index, q, weight=0.0)
     qa BM25+TF-IDF   the same index; qa.search.rank.rank(index, q) (BM25 candidates, TF-IDF fusion), top 10
     bm25s            BM25(method="lucene"), bm25s.tokenize(stopwords="en", PyStemmer English stemmer),
                      saved with .save, loaded with BM25.load (default: read into memory, no mmap);
@@ -237,33 +237,36 @@ class QA:
         self.weight = 0.0 if mode == "bm25" else None
 
     def build(self, texts: list[str], directory: Path) -> dict:
-        from qa.index import core as ix
+        from qa.index import store
+        from qa.index.build import build
+        from qa.index.layout import FORMAT_VERSION, Settings
         from qa.models import Document, Section
 
         width = max(7, len(str(len(texts) - 1)))  # ids sort as numbers: passage i = index i
         docs = [Document(doc_id=f"p{i:0{width}d}", sections=(Section(None, t),)) for i, t in enumerate(texts)]
-        settings = ix.Settings()
+        settings = Settings()
         started = time.perf_counter()
         timings = {}
-        arrays, tables, stats = ix.build(docs, settings, whole_documents=True, timings=timings)
+        built_index = build(docs, settings, whole_documents=True, timings=timings)
+        stats = built_index.stats
         built = time.perf_counter()
         # the shape of qa.index.open_index._manifest, for a corpus that is no file
-        manifest = {"format": ix.FORMAT_VERSION, "settings": settings.__dict__,
+        manifest = {"format": FORMAT_VERSION, "settings": settings.__dict__,
                     "corpus": [f"synthetic PubMedQA sentences, {len(texts)} passages"], "fingerprint": None,
                     "stats": stats, "build_seconds": round(built - started, 3),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         peak_before_save = peak_mb()
-        ix.save(directory, arrays, tables, manifest)
+        store.save(directory, built_index.data, manifest)
         return {"build_s": built - started, "save_s": time.perf_counter() - built,
                 "peak_before_save_mb": peak_before_save, "stats": stats, "bm25_s": timings["bm25_s"]}
 
     def load(self, directory: Path):
-        from qa.index import core as ix
+        from qa.index import store
 
-        build_dir = ix.current_build(directory)
+        build_dir = store.current_build(directory)
         if build_dir is None:
             raise RuntimeError(f"no qa index in {directory}")
-        return ix.Index.load(build_dir)
+        return store.load(build_dir)
 
     def query(self, index, question: str) -> list[int]:
         from qa.search import rank as search
@@ -412,7 +415,7 @@ def worker_check(args) -> dict:
     if index is None:
         QA().build(corpus_texts(n, data, cache), directory)
         index = QA().load(directory)
-    passages = index.t["passages"]
+    passages = index.passages.text
     tokens = [analyze(passages[i]) for i in range(index.n_passages)]
     retriever = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
     retriever.index(tokens, show_progress=False)

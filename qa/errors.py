@@ -1,4 +1,4 @@
-"""Errors a user can act on: each renders as one line naming the file, the line and the problem."""
+"""Errors and warnings a user can act on: each renders as one line naming the file, the line and the problem."""
 from __future__ import annotations
 
 
@@ -17,3 +17,11 @@ class InputError(QAError):
 
 class DamagedIndex(QAError):
     """A block of the index did not match its checksum when read (qa/index/checksums.py)."""
+
+
+def warn(message: str) -> None:
+    """The one channel of warnings: one line on standard error, prefixed "qa:". Functions that may
+    warn take a `warn` callable defaulting to this one, so callers can collect or silence them."""
+    import sys
+
+    print(f"qa: {message}", file=sys.stderr)

@@ -18,24 +18,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import locking
+from qa import files, home, locking
 from qa.errors import InputError, QAError
 from qa.readers.corpus import read_file
 from qa.models import Document
 from qa.readers.records import read_records, write_records
 
 
-def default_library() -> Path:
-    home = os.environ.get("QA_HOME")
-    if home:
-        return Path(home).expanduser() / "library"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("qa", appauthor=False)) / "library"
-
-
 def library_dir(option: str | None) -> Path:
-    return Path(option).expanduser() if option else default_library()
+    return Path(option).expanduser() if option else home.default_library()
 
 
 def records_dir(library: Path) -> Path:
@@ -83,7 +74,7 @@ def _write_keys(records: Path, docs: list[Document]) -> None:
         with open(tmp, "wb") as f:
             np.save(f, table)
 
-    _write_atomically(_keys_path(records), write)
+    files.write_atomically(_keys_path(records), write)
 
 
 class _KnownKeys:
@@ -154,18 +145,6 @@ class AddReport:
     rejected: list[str] = field(default_factory=list)  # one line each (the parse error)
 
 
-def _write_atomically(target: Path, write) -> None:
-    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _stored_name(path: Path, folder: Path) -> str:
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:10]
     stem = re.sub(r"[^\w.-]+", "_", path.name)
@@ -207,10 +186,10 @@ def _add(paths: list[str], library: Path) -> AddReport:
         (library / "originals").mkdir(parents=True, exist_ok=True)
         records_dir(library).mkdir(parents=True, exist_ok=True)
         name = _stored_name(path, library)
-        _write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(path, tmp))
+        files.write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(path, tmp))
         records = records_dir(library) / f"{name}.jsonl"
         _write_keys(records, fresh)
-        _write_atomically(records, lambda tmp: write_records(tmp, fresh))
+        files.write_atomically(records, lambda tmp: write_records(tmp, fresh))
         os.utime(_keys_path(records))  # not older than its records file
         report.added.append((raw, len(fresh)))
     return report
@@ -237,7 +216,7 @@ def _remove(ids: list[str], library: Path) -> list[str]:
             continue
         _keys_path(f).unlink(missing_ok=True)  # made again from the records when next needed
         if keep:
-            _write_atomically(f, lambda tmp, keep=keep: write_records(tmp, keep))
+            files.write_atomically(f, lambda tmp, keep=keep: write_records(tmp, keep))
         else:
             f.unlink()
             original = library / "originals" / f.name[: -len(".jsonl")]

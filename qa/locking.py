@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from pathlib import Path
 
+from qa import errors
 from qa.errors import QAError
 
 WAIT_SECONDS = float(os.environ.get("QA_LOCK_WAIT", "60"))
+LOCK = ".lock"
 
 
 @contextlib.contextmanager
@@ -22,9 +23,9 @@ def exclusive(directory: Path, what: str, wait: float | None = None, warn=None):
     import fcntl
 
     wait = WAIT_SECONDS if wait is None else wait
-    warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
+    warn = warn or errors.warn
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait
         said = False
@@ -45,3 +46,24 @@ def exclusive(directory: Path, what: str, wait: float | None = None, warn=None):
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def held_elsewhere(directory: Path) -> bool:
+    """Whether another process holds the writers' lock of `directory` (a probe: never waits)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locks to see
+        return False
+    try:
+        fd = os.open(directory / LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases a lock taken here
+    return False

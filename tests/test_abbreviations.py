@@ -6,7 +6,9 @@ import json
 import pytest
 
 from qa.text import abbreviations as ab
-from qa.index import core as ix
+from qa.index import layout, store
+from qa.index.build import build
+from qa.index.reader import Index
 from qa.search import rank as search
 from qa.text.abbreviations import best_long_form, expand, find_pairs, is_short_form
 from qa.search.engine import Engine
@@ -100,14 +102,14 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def small():
-    arrays, tables, stats = ix.build(CORPUS, ix.Settings())
-    manifest = {"settings": ix.Settings().__dict__, "stats": stats}
-    return Engine(ix.Index.from_memory(arrays, tables, manifest)), tables, stats
+    built = build(CORPUS, layout.Settings())
+    manifest = {"settings": layout.Settings().__dict__, "stats": built.stats}
+    return Engine(Index.from_data(built.data, manifest)), built.data.abbreviations, built.stats
 
 
 def test_index_stores_pairs_with_counts_in_sorted_tables(small):
     engine, tables, stats = small
-    short, long = tables["abbrev.short"], tables["abbrev.long"]
+    short, long = tables.short, tables.long
     for table in (short, long):
         assert table == sorted(table, key=lambda s: s.encode("utf-8"))
     # IVIG and IVIg, "Intravenous immunoglobulin" (opening a sentence) and "intravenous
@@ -119,29 +121,30 @@ def test_index_stores_pairs_with_counts_in_sorted_tables(small):
     assert "mr\tMR\tMagnetic resonance\t2" in short and "mr\tMR\tMitral regurgitation\t1" in short
     assert stats["abbreviations"] == len(short) == len(long) == 4
     # searchable by binary search, case-insensitively by the short form
-    table = engine.index.t["abbrev.short"]
+    table = engine.index.abbreviations.short
     assert [table[i].split("\t")[2] for i in table.prefix_range("ivig\t")] == ["intravenous immunoglobulin"]
 
 
 def test_index_format_lists_the_tables_and_is_bumped():
-    assert {"abbrev.short", "abbrev.long"} <= set(ix.TABLES)
-    assert ix.FORMAT_VERSION >= 6
+    assert {"abbrev.short", "abbrev.long"} <= {f.file for f in layout.stored_fields() if f.table}
+    assert layout.FORMAT_VERSION >= 6
 
 
 def test_saved_index_loads_the_tables(tmp_path):
-    arrays, tables, stats = ix.build(CORPUS, ix.Settings())
-    manifest = {"format": ix.FORMAT_VERSION, "settings": ix.Settings().__dict__, "stats": stats}
-    loaded = ix.Index.load(ix.save(tmp_path, arrays, tables, manifest))
-    assert loaded.t["abbrev.short"].find("cpap\tCPAP\tcontinuous positive airway pressure\t1") >= 0
+    built = build(CORPUS, layout.Settings())
+    manifest = {"format": layout.FORMAT_VERSION, "settings": layout.Settings().__dict__, "stats": built.stats}
+    loaded = store.load(store.save(tmp_path, built.data, manifest))
+    assert loaded.abbreviations.short.find("cpap\tCPAP\tcontinuous positive airway pressure\t1") >= 0
     assert Engine(loaded).expand("Does CPAP help?").added == ["continuous positive airway pressure"]
 
 
 def test_corpus_without_definitions_gives_empty_tables(tmp_path):
     docs = [doc("z1", "Rituximab improved muscle strength in dermatomyositis.")]
-    arrays, tables, stats = ix.build(docs, ix.Settings())
-    assert tables["abbrev.short"] == tables["abbrev.long"] == [] and stats["abbreviations"] == 0
-    manifest = {"format": ix.FORMAT_VERSION, "settings": ix.Settings().__dict__, "stats": stats}
-    engine = Engine(ix.Index.load(ix.save(tmp_path, arrays, tables, manifest)))
+    built = build(docs, layout.Settings())
+    tables, stats = built.data.abbreviations, built.stats
+    assert tables.short == tables.long == [] and stats["abbreviations"] == 0
+    manifest = {"format": layout.FORMAT_VERSION, "settings": layout.Settings().__dict__, "stats": stats}
+    engine = Engine(store.load(store.save(tmp_path, built.data, manifest)))
     result = engine.ask("Is IVIG better than rituximab?")
     assert result["expansions"] == [] and result["hits"][0]["doc_id"] == "z1"
 
@@ -156,7 +159,7 @@ def test_abbreviation_finds_a_passage_with_only_the_long_form(small):
     assert "c2" in [h["doc_id"] for h in result["hits"]]  # c2 never writes "CPAP"
     # without the expansion it is not found
     plain = search.rank(engine.index, "Does CPAP work?")
-    assert "c2" not in {engine.index.t["doc_ids"][int(engine.index.a["passage.doc"][p])] for p in plain.passages}
+    assert "c2" not in {engine.index.documents.ids[engine.index.passage_doc(p)] for p in plain.passages}
 
 
 def test_long_form_finds_a_passage_with_only_the_abbreviation(small):
@@ -223,7 +226,7 @@ def test_expansions_weigh_less_than_question_words(small):
     engine = small[0]
     ranked = search.rank(engine.index, "CPAP", expansion="continuous positive airway pressure")
     ids, weights = search.query_terms(engine.index, ranked.terms, ranked.extra, ranked.extra_weight)
-    by_term = {engine.index.t["terms"][int(i)]: w for i, w in zip(ids, weights)}
+    by_term = {engine.index.terms.names[int(i)]: w for i, w in zip(ids, weights)}
     assert by_term["cpap"] == 1.0 and by_term["airway"] == search.EXPANSION_WEIGHT < 1.0
 
 
@@ -267,17 +270,11 @@ def test_seed_record_defines_pm_and_dm():
     from qa.readers.pubmed_page import read_pubmed_page
 
     docs = read_pubmed_page(SEED)
-    arrays, tables, _ = ix.build(docs, ix.Settings())
-    assert tables["abbrev.short"] == ["dm\tDM\tdermatomyositis\t1", "pm\tPM\tPolymyositis\t1"]
-    engine = Engine(ix.Index.from_memory(arrays, tables, {"settings": ix.Settings().__dict__,
-                                                           "stats": _stats(arrays, tables)}))
+    built = build(docs, layout.Settings())
+    assert built.data.abbreviations.short == ["dm\tDM\tdermatomyositis\t1", "pm\tPM\tPolymyositis\t1"]
+    engine = Engine(Index.from_data(built.data, {"settings": layout.Settings().__dict__, "stats": built.stats}))
     result = engine.ask("treatment of refractory PM")
     assert result["expansions"] == [{"term": "PM", "expansion": "Polymyositis"}]
-
-
-def _stats(arrays, tables):
-    return {"documents": len(tables["docs"]), "passages": len(tables["passages"]), "terms": len(tables["terms"]),
-            "features": len(arrays["tfidf.idf"]), "avgdl": 1.0}
 
 
 # ---------------------------------------------------------------- robustness

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from qa.text.analyze import STOP_WORDS, analyze, with_bigrams
-from qa.index.core import Settings, build, Index
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.readers.pubmed_page import read_pubmed_page
 from qa.search.rank import rank
 
@@ -143,9 +145,9 @@ def test_with_bigrams_adds_adjacent_pairs_after_unigrams():
 @pytest.fixture(scope="module")
 def seed_index():
     docs = read_pubmed_page(SEED)
-    arrays, tables, stats = build(docs, Settings())
-    manifest = {"settings": Settings().__dict__, "stats": stats}
-    return Index.from_memory(arrays, tables, manifest)
+    built = build(docs, Settings())
+    manifest = {"settings": Settings().__dict__, "stats": built.stats}
+    return Index.from_data(built.data, manifest)
 
 
 @pytest.mark.parametrize("question", [
@@ -156,7 +158,7 @@ def seed_index():
 def test_every_question_term_of_seed_words_is_an_index_term(seed_index, question):
     # a question worded like the abstract finds its words in the index vocabulary
     for term in analyze(question):
-        assert seed_index.t["terms"].find(term) >= 0, term
+        assert seed_index.terms.names.find(term) >= 0, term
 
 
 @pytest.mark.parametrize("plain,variant", [

@@ -38,17 +38,17 @@ def test_the_last_window_of_each_section_is_the_one_that_closes_it(tmp_path):
     from conftest import BEIR
     from qa.index.open_index import open_index
     from qa.search.engine import Engine
-    from qa.index.core import Settings
+    from qa.index.layout import Settings
 
     index, _ = open_index([str(BEIR)], Settings(), index_dir=str(tmp_path / "index"))
     engine = Engine(index)
-    a = index.a
+    columns = index.passages
     closing = [p for p in range(index.n_passages) if engine.closes_section(p)]
     body = [p for p in range(index.n_passages) if index.kind(p) == "body"]
-    sections = {(int(a["passage.doc"][p]), int(a["passage.section"][p])) for p in body}
+    sections = {(int(columns.doc[p]), int(columns.section[p])) for p in body}
     assert len(closing) == len(sections), "one closing window per section of each document"
     for p in closing:  # nothing of its section follows it
         q = p + 1
-        assert q == index.n_passages or (int(a["passage.doc"][q]), int(a["passage.section"][q])) != \
-            (int(a["passage.doc"][p]), int(a["passage.section"][p])) or index.kind(q) != "body"
+        assert q == index.n_passages or (int(columns.doc[q]), int(columns.section[q])) != \
+            (int(columns.doc[p]), int(columns.section[p])) or index.kind(q) != "body"
     assert not any(engine.closes_section(p) for p in range(index.n_passages) if index.kind(p) != "body")

@@ -22,7 +22,9 @@ import time
 
 import pytest
 
-from qa.index import core as ix
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.search.engine import Engine
 from qa.errors import QAError
 from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
@@ -258,9 +260,9 @@ def test_batch_tabular_outputs_stay_parseable(cli, tmp_path, fmt):
 @pytest.fixture(scope="module")
 def engine():
     docs = read_documents(corpus_files([str(bundled_corpus())]))
-    arrays, tables, stats = ix.build(docs, ix.Settings())
-    manifest = {"stats": stats, "settings": ix.Settings().__dict__, "corpus": [str(bundled_corpus())]}
-    return Engine(ix.Index.from_memory(arrays, tables, manifest))
+    built = build(docs, Settings())
+    manifest = {"stats": built.stats, "settings": Settings().__dict__, "corpus": [str(bundled_corpus())]}
+    return Engine(Index.from_data(built.data, manifest))
 
 
 CHAT_LINES = [q for q, _ in QUESTIONS.values()] + [

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from qa.index import open_index as cache
-from qa.cli.cache import parse_size
-from qa.index.core import Settings, current_build
+from qa.index import cache
+from qa.cli.indexes import parse_size
+from qa.index.layout import Settings
+from qa.index.store import current_build
 
 from conftest import BEIR, BEIR_EXTRA
 
@@ -113,7 +114,7 @@ def test_prune_max_size_removes_least_recently_used_but_never_the_one_in_use(cli
     assert set(after) == {keys["seed"], keys["a-okapi"]}
     assert f"removed {keys['a']}" in r.out and f"removed {keys['b']}" in r.out
     freed = before[keys["a"]]["size"] + before[keys["b"]]["size"]
-    from qa.cli.cache import human_size
+    from qa.index.cache import human_size
     assert f"freed {human_size(freed)} (2 indexes)" in r.out
     assert not (root / keys["a"]).exists() and not (root / keys["b"]).exists()
     # a limit below the in-use index alone: everything else goes, the one in use stays
@@ -216,7 +217,7 @@ def test_mark_used_in_an_unwritable_place_is_silent(tmp_path):
 
 
 def test_index_dir_for_the_default_corpus_is_the_one_in_use(cli, qa_home):
-    from qa.cli.cache import in_use_dir
+    from qa.cli.indexes import in_use_dir
     from qa.cli.main import parser
     from qa.readers.corpus import bundled_corpus
 

@@ -13,9 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-import qa.index.core
+import qa.index.store
 from qa.search.engine import Engine
-from qa.index.core import Index, current_build
+from qa.index.store import current_build
 
 from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_records, run_subprocess
 
@@ -552,7 +552,7 @@ def test_interrupted_build_leaves_the_old_index(cli, tmp_path, monkeypatch):
     append_extra(path)
 
     with monkeypatch.context() as m:  # only this patch is undone after; QA_HOME stays set
-        m.setattr(qa.index.core, "write_table", _raise_on_call(qa.index.core.write_table, 3, KeyboardInterrupt()))
+        m.setattr(qa.index.store, "write_table", _raise_on_call(qa.index.store.write_table, 3, KeyboardInterrupt()))
         r = cli("ask", EXTRA_QUESTION, "--corpus", str(path), "--index", str(target))
     assert r.code == 130 and "interrupted" in r.err
 
@@ -560,7 +560,7 @@ def test_interrupted_build_leaves_the_old_index(cli, tmp_path, monkeypatch):
     assert not list(target.glob(".tmp-*"))
     build = current_build(target)
     assert build is not None and build.name == old.strip()
-    index = Index.load(build)
+    index = qa.index.store.load(build)
     assert index.manifest["stats"]["documents"] == 8
     result = Engine(index).ask(BEIR_QUESTIONS["10135926"])
     assert result["hits"][0]["doc_id"] == "10135926"
@@ -615,12 +615,12 @@ def test_killed_subprocess_build_leaves_the_old_index(tmp_path):
     old = (target / "CURRENT").read_text(encoding="utf-8")
     append_extra(path)
     # a build that dies (os._exit, no cleanup) in the middle of writing its files
-    code = ("import os, sys, qa.index.core\n"
-            "real = qa.index.core.write_table\n"
+    code = ("import os, sys, qa.index.store\n"
+            "real = qa.index.store.write_table\n"
             "def dying(*a, **k):\n"
             "    real(*a, **k)\n"
             "    os._exit(9)\n"
-            "qa.index.core.write_table = dying\n"
+            "qa.index.store.write_table = dying\n"
             "from qa.cli.main import main\n"
             "main(sys.argv[1:])\n")
     env = {**os.environ, "QA_HOME": str(home)}
@@ -628,7 +628,7 @@ def test_killed_subprocess_build_leaves_the_old_index(tmp_path):
                           cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert proc.returncode == 9
     assert (target / "CURRENT").read_text(encoding="utf-8") == old
-    index = Index.load(current_build(target))
+    index = qa.index.store.load(current_build(target))
     assert Engine(index).ask(BEIR_QUESTIONS["10331115"])["hits"][0]["doc_id"] == "10331115"
     # the next run rebuilds, and the dead build's temporary is not what it uses
     ok = run_subprocess(["ask", EXTRA_QUESTION, "--json", "--corpus", str(path), "--index", str(target)], home)

@@ -6,14 +6,16 @@ import pytest
 from conftest import BEIR, beir_records
 from qa.search.engine import Engine
 from qa.search.filters import Filters
-from qa.index.core import Index, Settings, build
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.readers.beir import read_beir
 
 
 @pytest.fixture(scope="module")
 def engine():
-    arrays, tables, stats = build(read_beir(BEIR), Settings())
-    return Engine(Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__}))
+    built = build(read_beir(BEIR), Settings())
+    return Engine(Index.from_data(built.data, {"stats": built.stats, "settings": Settings().__dict__}))
 
 
 def conclusion_question(record) -> str:

@@ -11,7 +11,7 @@ import sys
 import time
 
 from conftest import BEIR, ROOT, run_subprocess
-from qa.index import core as ix
+from qa.index import store
 from qa import locking
 
 
@@ -39,9 +39,9 @@ def test_kill_9_during_rebuilds_never_breaks_the_index(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         [directory] = [p for p in (home / "indexes").iterdir() if p.is_dir()]
-        build = ix.current_build(directory)
+        build = store.current_build(directory)
         assert build is not None, "CURRENT always names a complete build"
-        ix.check_files(build, json.loads((build / "manifest.json").read_text()), full=True)
+        store.check_files(build, json.loads((build / "manifest.json").read_text()), full=True)
     assert answers(home, BEIR)
 
 
@@ -99,7 +99,7 @@ def test_a_full_disk_during_a_rebuild_keeps_the_old_index_and_answers(cli, qa_ho
 
     assert cli("index").code == 0
     [directory] = [p for p in (qa_home / "indexes").iterdir() if p.is_dir()]
-    before = ix.current_build(directory)
+    before = store.current_build(directory)
     real_save = np.save
     calls = {"n": 0}
 
@@ -112,7 +112,7 @@ def test_a_full_disk_during_a_rebuild_keeps_the_old_index_and_answers(cli, qa_ho
     monkeypatch.setattr(np, "save", full_disk)
     r = cli("index", "--rebuild")
     assert r.code == 0 and "No space left on device" in r.err and "in-memory" in r.err
-    assert ix.current_build(directory) == before, "the previous build stays in use"
+    assert store.current_build(directory) == before, "the previous build stays in use"
     assert not list(directory.glob(".tmp-*")), "the half-written build is removed"
     monkeypatch.setattr(np, "save", real_save)
     r = cli("ask", "who wrote the review", "--json")

@@ -8,7 +8,9 @@ import pytest
 from qa.search import filters
 from qa.search.engine import Engine
 from qa.errors import QAError
-from qa.index.core import Index, Settings, build
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.readers.beir import read_beir
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,8 +42,8 @@ def test_repeated_keys_or_and_accents_fold():
 
 
 def _index_of(docs):
-    arrays, tables, stats = build(docs, Settings())
-    return Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__})
+    built = build(docs, Settings())
+    return Index.from_data(built.data, {"stats": built.stats, "settings": Settings().__dict__})
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def engine():
 
 
 def _years(engine):
-    return sorted({engine.index.document(i).year for i in range(len(engine.index.t["doc_ids"]))})
+    return sorted({engine.index.document(i).year for i in range(engine.index.n_documents)})
 
 
 def test_year_filter_keeps_only_matching_documents(engine):

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.index import core as ix
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.search.followup import FOLLOW_UP_CUES, MIN_OWN_TERMS, context_words, effective_query, is_follow_up, opens_with_cue
 from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
 from qa.cli.chat import known_terms
@@ -15,8 +17,8 @@ PREVIOUS = "Which treatment helps refractory polymyositis?"
 def known():
     """Content terms of the seed record's index (built in memory: nothing is written)."""
     docs = read_documents(corpus_files([str(bundled_corpus())]))
-    arrays, tables, stats = ix.build(docs, ix.Settings())
-    index = ix.Index.from_memory(arrays, tables, {"stats": stats, "settings": ix.Settings().__dict__})
+    built = build(docs, Settings())
+    index = Index.from_data(built.data, {"stats": built.stats, "settings": Settings().__dict__})
     return known_terms(index)
 
 

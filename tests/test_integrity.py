@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from qa.index import core as ix
+from qa.index import layout, store
 
 
 def the_build(qa_home):
     [directory] = [p for p in (qa_home / "indexes").iterdir() if p.is_dir()]
-    return ix.current_build(directory)
+    return store.current_build(directory)
 
 
 def ask_json(cli):
@@ -36,29 +36,29 @@ def test_damaged_file_is_detected_and_rebuilt(cli, qa_home, damage):
     assert "damaged" in r.err and "bm25.impacts.npy" in r.err
     assert "Ytterberg" in r.json()["answer"]["text"]
     rebuilt = the_build(qa_home)
-    ix.check_files(rebuilt, json.loads((rebuilt / "manifest.json").read_text()), full=True)
+    store.check_files(rebuilt, json.loads((rebuilt / "manifest.json").read_text()), full=True)
 
 
 def test_full_check_catches_a_flip_in_a_large_file(cli, qa_home, monkeypatch):
     cli("index")
     build = the_build(qa_home)
     manifest = json.loads((build / "manifest.json").read_text())
-    ix.check_files(build, manifest, full=True)
+    store.check_files(build, manifest, full=True)
     target = build / "passages.txt"
     data = bytearray(target.read_bytes())
     data[10] ^= 0x01
     target.write_bytes(bytes(data))
-    monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)  # as if the file were too large to check at load
-    ix.check_files(build, manifest, full=False)  # size unchanged: not seen without checksums
+    monkeypatch.setattr(store, "CHECKSUM_ON_LOAD", 0)  # as if the file were too large to check at load
+    store.check_files(build, manifest, full=False)  # size unchanged: not seen without checksums
     with pytest.raises(ValueError, match="passages.txt"):
-        ix.check_files(build, manifest, full=True)
+        store.check_files(build, manifest, full=True)
 
 
 def test_arrays_of_a_fresh_build_match_their_checksums(cli, qa_home):
     cli("index")
     build = the_build(qa_home)
     manifest = json.loads((build / "manifest.json").read_text())
-    assert {f"{name}.npy" for name in ix.ARRAYS} <= manifest["files"].keys()
+    assert {f"{f.file}.npy" for f in layout.stored_fields() if not f.table and not f.parts} <= manifest["files"].keys()
     assert np.load(build / "bm25.impacts.npy").dtype == np.float32
 
 
@@ -69,7 +69,7 @@ def test_index_verify_finds_a_flip_that_loading_does_not_check(cli, qa_home, mon
     data = bytearray(target.read_bytes())
     data[10] ^= 0x01
     target.write_bytes(bytes(data))
-    monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)  # as for a large index: loading checks sizes only
+    monkeypatch.setattr(store, "CHECKSUM_ON_LOAD", 0)  # as for a large index: loading checks sizes only
     r = cli("index", "--verify")
     assert r.code == 0 and "damaged" in r.err and "passages.txt" in r.err and "built in" in r.out
     r = cli("index", "--verify")
@@ -83,7 +83,7 @@ def block_checked(monkeypatch):
     """Every file handled as a large one (checked block by block as read), in small blocks."""
     from qa.index import checksums
 
-    monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
+    monkeypatch.setattr(store, "CHECKSUM_ON_LOAD", 0)
     monkeypatch.setattr(checksums, "BLOCK", 256)
 
 
@@ -101,7 +101,7 @@ def test_a_block_checked_index_answers_exactly_as_a_plain_one(cli, qa_home, monk
     plain = [cli("ask", q, "--json").json() for q in QUESTIONS]
     from qa.index import checksums
 
-    monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
+    monkeypatch.setattr(store, "CHECKSUM_ON_LOAD", 0)
     monkeypatch.setattr(checksums, "BLOCK", 256)
     assert cli("index", "--rebuild").code == 0
     manifest = json.loads((the_build(qa_home) / "manifest.json").read_text())
@@ -123,7 +123,7 @@ def test_a_flip_in_a_block_a_question_reads_is_caught_and_the_index_rebuilt(cli,
     assert r.json() == expected
     rebuilt = the_build(qa_home)
     assert rebuilt != build
-    ix.check_files(rebuilt, json.loads((rebuilt / "manifest.json").read_text()), full=True)
+    store.check_files(rebuilt, json.loads((rebuilt / "manifest.json").read_text()), full=True)
 
 
 def test_a_batch_reports_damage_per_question_and_the_next_run_rebuilds(cli, qa_home, block_checked, tmp_path):
@@ -166,4 +166,4 @@ def test_an_update_reads_what_it_keeps_through_the_checksums(cli, qa_home, block
     rebuilt = the_build(qa_home)
     manifest = json.loads((rebuilt / "manifest.json").read_text())
     assert "updates" not in manifest, "the damaged build was not extended: it was built again"
-    ix.check_files(rebuilt, manifest, full=True)
+    store.check_files(rebuilt, manifest, full=True)

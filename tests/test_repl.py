@@ -14,10 +14,13 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from qa.index import core as ix
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.search.engine import Engine
 from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
-from qa.cli.chat import COMMANDS, Chat, ChatCompleter, open_history, state_dir
+from qa.cli.chat import COMMANDS, Chat, ChatCompleter, open_history
+from qa.home import state_dir
 from qa.cli.terminal import Style, use_color
 
 from conftest import BEIR, SEED_CITATION, SEED_DOI
@@ -32,9 +35,9 @@ ESCAPE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def memory_engine(paths: list[str]) -> Engine:
     """An engine on an index built in memory (nothing written anywhere)."""
     docs = read_documents(corpus_files(paths))
-    arrays, tables, stats = ix.build(docs, ix.Settings())
-    manifest = {"stats": stats, "settings": ix.Settings().__dict__, "corpus": paths}
-    return Engine(ix.Index.from_memory(arrays, tables, manifest))
+    built = build(docs, Settings())
+    manifest = {"stats": built.stats, "settings": Settings().__dict__, "corpus": paths}
+    return Engine(Index.from_data(built.data, manifest))
 
 
 @pytest.fixture(scope="module")

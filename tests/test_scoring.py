@@ -13,7 +13,9 @@ from qa.index import bm25
 from qa.index import tfidf
 from qa.text.analyze import analyze, with_bigrams
 from qa.search.engine import Engine
-from qa.index.core import Index, Settings, build
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.readers.corpus import read_documents
 from qa.models import Document, Section
 from qa.search.rank import bm25_scores, query_terms, rank
@@ -35,8 +37,8 @@ QUESTIONS = [
 
 
 def memory_index(docs, settings=Settings()) -> Index:
-    arrays, tables, stats = build(docs, settings)
-    return Index.from_memory(arrays, tables, {"settings": settings.__dict__, "stats": stats})
+    built = build(docs, settings)
+    return Index.from_data(built.data, {"settings": settings.__dict__, "stats": built.stats})
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def okapi(docs):
 
 
 def passage_terms(index: Index) -> list[list[str]]:
-    return [analyze(index.t["passages"][i]) for i in range(index.n_passages)]
+    return [analyze(index.passages.text[i]) for i in range(index.n_passages)]
 
 
 def qa_scores(index: Index, question: str) -> np.ndarray:
@@ -82,7 +84,7 @@ def bm25_order(index: Index, question: str) -> list[int]:
 
 
 def test_index_covers_both_corpora(okapi):
-    docs = {okapi.t["doc_ids"][i] for i in range(len(okapi.t["doc_ids"]))}
+    docs = {okapi.documents.ids[i] for i in range(okapi.n_documents)}
     assert len(docs) == 9  # 8 BEIR abstracts + the seed
     assert okapi.n_passages > 20
 
@@ -170,9 +172,8 @@ def vectorizer(lucene):
 
 def feature_names(index) -> list[str]:
     """qa's features spelt as scikit-learn spells them ('term' / 'term term'), in qa's id order."""
-    terms, a = index.t["terms"], index.a
-    return tfidf.feature_names(len(a["tfidf.idf"]), a["tfidf.term_feature"], a["tfidf.bigrams"],
-                               a["tfidf.bigram_feature"], lambda t: terms[t])
+    terms, t = index.terms.names, index.tfidf
+    return tfidf.feature_names(len(t.idf), t.term_feature, t.bigrams, t.bigram_feature, lambda i: terms[i])
 
 
 def to_sklearn_order(index, vec):
@@ -184,17 +185,17 @@ def to_sklearn_order(index, vec):
 def test_tfidf_features_and_idf_are_scikit_learns(lucene, vectorizer):
     vec, _ = vectorizer
     assert sorted(feature_names(lucene)) == vec.get_feature_names_out().tolist()
-    np.testing.assert_allclose(lucene.a["tfidf.idf"], vec.idf_[to_sklearn_order(lucene, vec)], rtol=1e-12)
+    np.testing.assert_allclose(lucene.tfidf.idf, vec.idf_[to_sklearn_order(lucene, vec)], rtol=1e-12)
 
 
 def test_stored_passage_rows_equal_scikit_learn_fit_transform(lucene, vectorizer):
     vec, matrix = vectorizer
-    a = lucene.a
+    t = lucene.tfidf
     order = to_sklearn_order(lucene, vec)
     dense = matrix.toarray()
     rows = np.arange(lucene.n_passages)
-    owner, ids, counts = tfidf.gather_rows(a["tfidf.rows"], a["tfidf.features"], a["tfidf.counts"], rows)
-    weights = tfidf.row_weights(owner, ids, counts, a["tfidf.idf"], len(rows))
+    owner, ids, counts = tfidf.gather_rows(t.rows, t.features, t.counts, rows)
+    weights = tfidf.row_weights(owner, ids, counts, t.idf, len(rows))
     ours = np.zeros(dense.shape)
     ours[owner, order[ids]] = weights
     np.testing.assert_allclose(ours, dense, rtol=1e-12, atol=1e-15)
@@ -254,18 +255,18 @@ def test_answering_imports_neither_scikit_learn_nor_scipy(tmp_path):
 
 
 def postings(index: Index, term_ids) -> set[int]:
-    a = index.a
+    p = index.postings
     out = set()
     for t in term_ids:
-        out.update(a["bm25.indices"][a["bm25.indptr"][t]:a["bm25.indptr"][t + 1]].tolist())
+        out.update(p.indices[p.indptr[t]:p.indptr[t + 1]].tolist())
     return out
 
 
 @pytest.mark.parametrize("question", QUESTIONS[:5])
 def test_accumulate_touches_only_the_postings_of_the_query_terms(lucene, question):
-    a = lucene.a
+    p = lucene.postings
     ids, weights = query_terms(lucene, analyze(question))
-    touched, scores = bm25.accumulate(a["bm25.indptr"], a["bm25.indices"], a["bm25.impacts"], ids, weights,
+    touched, scores = bm25.accumulate(p.indptr, p.indices, p.impacts, ids, weights,
                                       lucene.n_passages)
     assert set(touched.tolist()) == postings(lucene, ids.tolist())
     assert len(touched) < lucene.n_passages  # not a scan of every passage
@@ -276,12 +277,12 @@ def test_accumulate_touches_only_the_postings_of_the_query_terms(lucene, questio
     assert set(touched.tolist()) == having
 
     # poison every posting that is not a query term's: reading one would show up as NaN or an error
-    indptr = a["bm25.indptr"]
-    mask = np.ones(len(a["bm25.indices"]), dtype=bool)
+    indptr = p.indptr
+    mask = np.ones(len(p.indices), dtype=bool)
     for t in ids.tolist():
         mask[indptr[t]:indptr[t + 1]] = False
-    indices = np.array(a["bm25.indices"]).copy()
-    impacts = np.array(a["bm25.impacts"]).copy()
+    indices = np.array(p.indices).copy()
+    impacts = np.array(p.impacts).copy()
     indices[mask] = 2**30
     impacts[mask] = np.nan
     touched2, scores2 = bm25.accumulate(indptr, indices, impacts, ids, weights, lucene.n_passages)
@@ -290,8 +291,8 @@ def test_accumulate_touches_only_the_postings_of_the_query_terms(lucene, questio
 
 
 def test_no_query_terms_touch_nothing(lucene):
-    a = lucene.a
-    touched, scores = bm25.accumulate(a["bm25.indptr"], a["bm25.indices"], a["bm25.impacts"],
+    p = lucene.postings
+    touched, scores = bm25.accumulate(p.indptr, p.indices, p.impacts,
                                       np.empty(0, np.int64), np.empty(0), lucene.n_passages)
     assert len(touched) == 0 and len(scores) == 0
     assert len(rank(lucene, "What is the capital of France?").passages) == 0
@@ -326,7 +327,7 @@ def test_ties_beyond_the_candidate_cut_keep_the_smallest_doc_ids():
     docs.append(_doc("a-other", "Tacrolimus for polymyositis."))
     index = memory_index(docs)
     ranked = rank(index, "rituximab dermatomyositis")
-    doc_of = [index.t["doc_ids"][int(index.a["passage.doc"][p])] for p in ranked.passages]
+    doc_of = [index.documents.ids[index.passage_doc(p)] for p in ranked.passages]
     assert doc_of == better + ids[:95]
     hits = Engine(index).ask("rituximab dermatomyositis", k=8)["hits"]
     assert [h["doc_id"] for h in hits] == better + ids[:3]
@@ -346,17 +347,18 @@ def test_same_question_gives_identical_json_every_time(docs):
 
 def test_block_wise_build_equals_a_single_block(docs, monkeypatch):
     """Large builds work in blocks of passages; block edges must not change a single number."""
-    from qa.index import core as index_module
+    from qa.index import build as build_module, layout
 
-    whole_arrays, whole_tables, _ = index_module.build(docs, Settings())
-    monkeypatch.setattr(index_module, "BLOCK", 3)
+    whole = build(docs, Settings()).data
+    monkeypatch.setattr(build_module, "BLOCK", 3)
     monkeypatch.setattr(tfidf, "BLOCK", 5)
-    arrays, tables, _ = index_module.build(docs, Settings())
-    assert len(docs) > 5 and whole_arrays["passage.doc"].size > 10  # several blocks really happen
-    assert arrays.keys() == whole_arrays.keys()
-    for name, value in whole_arrays.items():
-        np.testing.assert_array_equal(arrays[name], value, err_msg=name)
-    assert tables == whole_tables
+    blocked = build(docs, Settings()).data
+    assert len(docs) > 5 and whole.passages.doc.size > 10  # several blocks really happen
+    for (field, value), (_, other) in zip(layout.items(whole), layout.items(blocked)):
+        if field.table:
+            assert list(other) == list(value), field.file
+        else:
+            np.testing.assert_array_equal(other, value, err_msg=field.file)
 
 
 # ---------------------------------------------------------------- fast paths == straightforward BM25
@@ -374,9 +376,9 @@ def test_ranking_equals_the_straightforward_computation_on_random_corpora(seed):
     docs = [Document(doc_id=f"d{i:04d}", sections=(Section(None, " ".join(
         rng.choice(vocab[: rng.randint(1, len(vocab))]) for _ in range(rng.randint(1, 12)))),))
         for i in range(n)]
-    arrays, tables, stats = build(docs, Settings(), whole_documents=True)
-    index = Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__})
-    token_lists = [analyze(t) for t in tables["passages"]]
+    built = build(docs, Settings(), whole_documents=True)
+    index = Index.from_data(built.data, {"stats": built.stats, "settings": Settings().__dict__})
+    token_lists = [analyze(t) for t in built.data.passages.text]
     for _ in range(5):
         question = " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 4)))
         expected = lucene_formula(token_lists, question)

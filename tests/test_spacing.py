@@ -7,7 +7,9 @@ import json
 import pytest
 
 from conftest import write_input
-from qa.index import core as ix
+from qa.index import layout, store
+from qa.index.build import build
+from qa.index.reader import Index
 from qa.search import rank as search
 from qa.text import spacing
 from qa.index import update
@@ -31,9 +33,9 @@ TEXTS = {
 @pytest.fixture(scope="module")
 def engine():
     docs = [Document(doc_id=k, sections=(Section(None, v),)) for k, v in TEXTS.items()]
-    arrays, tables, stats = ix.build(docs, ix.Settings(), whole_documents=True)
-    manifest = {"stats": stats, "settings": ix.Settings().__dict__}
-    return Engine(ix.Index.from_memory(arrays, tables, manifest))
+    built = build(docs, layout.Settings(), whole_documents=True)
+    manifest = {"stats": built.stats, "settings": layout.Settings().__dict__}
+    return Engine(Index.from_data(built.data, manifest))
 
 
 def docs(result):
@@ -94,15 +96,17 @@ def test_table_lists_hyphenated_terms_under_their_joined_spelling():
 def test_an_update_keeps_the_table_as_a_full_build_has_it(tmp_path):
     docs = [Document(doc_id=k, sections=(Section(None, v),)) for k, v in TEXTS.items()]
 
-    def save(directory, arrays, tables, stats, **kw):
-        ix.save(directory, arrays, tables, {"stats": stats, "settings": ix.Settings().__dict__, **kw.pop("extra", {})}, **kw)
-        return ix.Index.load(ix.current_build(directory))
+    def save(directory, data, stats, **kw):
+        store.save(directory, data, {"stats": stats, "settings": layout.Settings().__dict__, **kw.pop("extra", {})}, **kw)
+        return store.load(store.current_build(directory))
 
-    old = save(tmp_path / "inc", *ix.build(docs[:3], ix.Settings()))
-    arrays, tables, blobs, linked, parts, stats = update.extend(old, docs[3:])
-    inc = save(tmp_path / "inc", arrays, tables, stats, blobs=blobs, linked=linked, extra={"parts": parts})
-    full = ix.build(docs, ix.Settings())[1]["spacing"]
-    assert [inc.t["spacing"][i] for i in range(len(inc.t["spacing"]))] == full
+    first = build(docs[:3], layout.Settings())
+    old = save(tmp_path / "inc", first.data, first.stats)
+    new = update.extend(old, docs[3:])
+    inc = save(tmp_path / "inc", new.data, new.stats, arrays=new.arrays, blobs=new.blobs, linked=new.linked,
+               extra={"parts": new.parts})
+    full = build(docs, layout.Settings()).data.terms.hyphenated
+    assert [inc.terms.hyphenated[i] for i in range(len(inc.terms.hyphenated))] == full
     assert "il6\til-6" in full and "antijo1\tanti-jo-1" in full
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import BEIR, BEIR_EXTRA, FIXTURES, SEED
-from qa.index import core as ix
+from qa.index import layout, store
+from qa.index.build import build
 from qa.index import parts
 from qa.search import rank as search
 from qa.index import tfidf
@@ -18,7 +19,7 @@ from qa.index import update
 from qa.readers.corpus import corpus_files, read_documents
 from qa.models import Document, Section
 
-SETTINGS = ix.Settings()
+SETTINGS = layout.Settings()
 CORPUS = [SEED, BEIR, BEIR_EXTRA, FIXTURES / "medline-sample2.txt", FIXTURES / "pubmed-xml-4.xml",
           FIXTURES / "ris-pubmed-2.ris", FIXTURES / "markdown-article.md"]
 QUESTIONS = ["Is rituximab an option for refractory myositis?", "telomere length and pancreatic cancer",
@@ -27,39 +28,39 @@ QUESTIONS = ["Is rituximab an option for refractory myositis?", "telomere length
 
 
 def saved(directory, docs, whole=False, settings=SETTINGS):
-    arrays, tables, stats = ix.build(docs, settings, whole_documents=whole)
-    ix.save(directory, arrays, tables, {"stats": stats, "settings": settings.__dict__})
-    return ix.Index.load(ix.current_build(directory))
+    built = build(docs, settings, whole_documents=whole)
+    store.save(directory, built.data, {"stats": built.stats, "settings": settings.__dict__})
+    return store.load(store.current_build(directory))
 
 
 def extended(directory, batches):
     """The index in `directory` with each batch of documents added in turn."""
     for batch in batches:
-        old = ix.Index.load(ix.current_build(directory))
-        arrays, tables, blobs, linked, part_counts, stats = update.extend(old, batch)
-        ix.save(directory, arrays, tables, {"stats": stats, "settings": old.manifest["settings"], "parts": part_counts},
-                blobs=blobs, linked=linked)
-    return ix.Index.load(ix.current_build(directory))
+        old = store.load(store.current_build(directory))
+        new = update.extend(old, batch)
+        store.save(directory, new.data, {"stats": new.stats, "settings": old.manifest["settings"], "parts": new.parts},
+                   arrays=new.arrays, blobs=new.blobs, linked=new.linked)
+    return store.load(store.current_build(directory))
 
 
 def named_rows(index):
     """Every stored TF-IDF entry as (passage, feature name, weight): ids may differ, names not."""
-    a, terms = index.a, index.t["terms"]
-    names = tfidf.feature_names(len(a["tfidf.idf"]), a["tfidf.term_feature"], a["tfidf.bigrams"],
-                                a["tfidf.bigram_feature"], lambda t: terms[t])
+    t, terms = index.tfidf, index.terms.names
+    names = tfidf.feature_names(len(t.idf), t.term_feature, t.bigrams, t.bigram_feature, lambda i: terms[i])
     rows = np.arange(index.n_passages)
-    owner, ids, counts = tfidf.gather_rows(a["tfidf.rows"], a["tfidf.features"], a["tfidf.counts"], rows)
-    weights = tfidf.row_weights(owner, ids, counts, a["tfidf.idf"], len(rows))
+    owner, ids, counts = tfidf.gather_rows(t.rows, t.features, t.counts, rows)
+    weights = tfidf.row_weights(owner, ids, counts, t.idf, len(rows))
     return sorted(zip(owner.tolist(), [names[i] for i in ids.tolist()], weights.tolist()))
 
 
 def assert_same_index(full, inc):
     assert inc.manifest["stats"] == full.manifest["stats"]
-    for name in ix.ARRAYS:
-        if not name.startswith("tfidf."):  # TF-IDF feature ids are given in a different order
-            np.testing.assert_array_equal(np.asarray(inc.a[name]), np.asarray(full.a[name]), err_msg=name)
-    for name in ix.TABLES:
-        assert list(_strings(inc.t[name])) == list(_strings(full.t[name])), name
+    for field in layout.stored_fields():
+        ours, theirs = (getattr(getattr(index, field.group), field.name) for index in (inc, full))
+        if field.table:
+            assert list(_strings(ours)) == list(_strings(theirs)), field.file
+        elif field.group != "tfidf":  # TF-IDF feature ids are given in a different order
+            np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=field.file)
     ours, theirs = named_rows(inc), named_rows(full)
     assert [r[:2] for r in ours] == [r[:2] for r in theirs]
     np.testing.assert_allclose([r[2] for r in ours], [r[2] for r in theirs], rtol=1e-12)
@@ -85,11 +86,11 @@ def documents():
 @pytest.mark.parametrize("seed, block_checked, variant", [(0, False, "lucene"), (1, False, "lucene"),
                                                          (2, False, "okapi"), (3, True, "lucene")])
 def test_adding_in_batches_equals_a_full_build(documents, tmp_path, monkeypatch, seed, block_checked, variant):
-    settings = ix.Settings(bm25=variant)
+    settings = layout.Settings(bm25=variant)
     if block_checked:  # every file read through its block checksums (qa/index/checksums.py), as large ones are
         from qa.index import checksums
 
-        monkeypatch.setattr(ix, "CHECKSUM_ON_LOAD", 0)
+        monkeypatch.setattr(store, "CHECKSUM_ON_LOAD", 0)
         monkeypatch.setattr(checksums, "BLOCK", 512)
     docs = list(documents)
     rng = random.Random(seed)
@@ -123,7 +124,7 @@ def test_unchanged_files_are_linked_not_copied(documents, tmp_path):
     for name in ("docs.txt", "passages.txt", "tfidf.features.npy"):
         assert (inc.path / name).stat().st_ino == (first.path / name).stat().st_ino
     assert inc.manifest["files"]["docs.txt"] == first.manifest["files"]["docs.txt"]
-    ix.check_files(inc.path, inc.manifest, full=True)  # every checksum holds
+    store.check_files(inc.path, inc.manifest, full=True)  # every checksum holds
 
 
 def test_a_known_document_id_asks_for_a_rebuild(documents, tmp_path):
@@ -178,7 +179,7 @@ def test_random_corpora_rank_the_same_after_an_add(tmp_path_factory, corpus):
 
 def manifest_of(qa_home):
     [index_dir] = [d for d in (qa_home / "indexes").iterdir() if d.is_dir()]
-    return json.loads((ix.current_build(index_dir) / "manifest.json").read_text("utf-8"))
+    return json.loads((store.current_build(index_dir) / "manifest.json").read_text("utf-8"))
 
 
 def answers(cli):
@@ -215,7 +216,7 @@ def test_a_changed_corpus_file_is_rebuilt_not_updated(cli, qa_home, tmp_path):
 
 def test_a_damaged_index_is_rebuilt_instead_of_updated(cli, qa_home):
     cli("add", str(FIXTURES / "medline-sample2.txt"))
-    build = ix.current_build(next((qa_home / "indexes").iterdir()))
+    build = store.current_build(next((qa_home / "indexes").iterdir()))
     target = build / "passage.length.npy"
     data = bytearray(target.read_bytes())
     data[-1] ^= 0xFF
@@ -223,7 +224,7 @@ def test_a_damaged_index_is_rebuilt_instead_of_updated(cli, qa_home):
     assert cli("add", str(FIXTURES / "pubmed-xml-4.xml")).code == 0
     manifest = manifest_of(qa_home)
     assert "updates" not in manifest
-    ix.check_files(ix.current_build(next((qa_home / "indexes").iterdir())), manifest, full=True)
+    store.check_files(store.current_build(next((qa_home / "indexes").iterdir())), manifest, full=True)
     assert cli("ask", "telomere length pancreatic cancer", "--json").json()["hits"][0]["doc_id"] == "27797938"
 
 

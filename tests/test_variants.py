@@ -5,7 +5,9 @@ import pytest
 
 from qa.text.analyze import analyze
 from qa.search.engine import Engine
-from qa.index.core import Index, Settings, build
+from qa.index.build import build
+from qa.index.layout import Settings
+from qa.index.reader import Index
 from qa.models import Document, Section
 
 
@@ -25,8 +27,8 @@ def test_words_that_only_look_british_keep_matching_themselves(word):
 def test_a_question_in_one_spelling_finds_a_passage_in_the_other():
     docs = [Document(doc_id="d1", sections=(Section(None, "Serum TNF-alpha and haemoglobin were measured."),)),
             Document(doc_id="d2", sections=(Section(None, "Muscle strength improved after exercise."),))]
-    arrays, tables, stats = build(docs, Settings(), whole_documents=True)
-    engine = Engine(Index.from_memory(arrays, tables, {"stats": stats, "settings": Settings().__dict__}))
+    built = build(docs, Settings(), whole_documents=True)
+    engine = Engine(Index.from_data(built.data, {"stats": built.stats, "settings": Settings().__dict__}))
     for question in ("Is TNF-α raised?", "hemoglobin levels", "haemoglobin TNF alpha"):
         hits = engine.ask(question)["hits"]
         assert hits and hits[0]["doc_id"] == "d1", question

@@ -192,7 +192,7 @@ def test_parallel_yields_in_input_order_with_a_small_reorder_window(tmp_path, mo
     """Many chunks, a window of one chunk per worker: order holds and nothing is lost."""
     from qa.cli.batch_io import Question
     from qa.index.open_index import open_index
-    from qa.index.core import Settings
+    from qa.index.layout import Settings
 
     monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))
     index, _ = open_index([str(BEIR)], Settings(), warn=lambda m: None)
@@ -220,7 +220,7 @@ def test_spawned_workers_give_the_same_results(tmp_path, monkeypatch):
     from qa.cli.batch_io import Question
     from qa.index.open_index import open_index
     from qa.search.engine import Engine
-    from qa.index.core import Settings
+    from qa.index.layout import Settings
     import io
 
     monkeypatch.setenv("QA_HOME", str(tmp_path / "home"))

@@ -9,7 +9,7 @@ a terminal (no prompt, no colour).
 from __future__ import annotations
 
 import difflib
-import os
+
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
@@ -47,24 +47,13 @@ KEYS = [("Tab", "complete a command or a word of the corpus"),
         ("Ctrl-C", "abandon the line"), ("Ctrl-D", "leave")]
 
 
-def state_dir() -> Path:
-    """Where the chat keeps its history: QA_HOME when set, else the user's state directory."""
-    home = os.environ.get("QA_HOME")
-    if home:
-        return Path(home).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("qa", appauthor=False))
-
-
 def known_terms(index) -> Callable[[str], bool]:
     """term -> whether the corpus has it as a content term (what makes a question self-standing)."""
     cache: dict[str, bool] = {}
 
     def known(term: str) -> bool:
         if term not in cache:
-            i = index.term_id(term)
-            cache[term] = i >= 0 and bool(index.a["terms.content"][i])
+            cache[term] = index.is_content(term)
         return cache[term]
 
     return known
@@ -216,7 +205,7 @@ class Chat:
 
     def cmd_sources(self, args) -> str:
         index = self.engine.index
-        docs = [index.document(i) for i in range(len(index.t["doc_ids"]))]
+        docs = [index.document(i) for i in range(index.n_documents)]
         return self.paged(render_sources(docs, self.style, self.width, index.manifest["stats"]["passages"]))
 
     def cmd_cite(self, args) -> str:
@@ -237,7 +226,7 @@ class Chat:
     def _reference(self, hit: dict, doc: Document):
         """The reference-list entry a hit is, or None for a hit of the document's own text."""
         p = self.engine.passage_index(hit["passage_id"])
-        n = int(self.engine.index.a["passage.ref"][p]) if p >= 0 else 0
+        n = int(self.engine.index.passages.ref[p]) if p >= 0 else 0
         return doc.references[n - 1] if 0 < n <= len(doc.references) else None
 
     def cmd_show(self, args) -> str:
@@ -394,7 +383,7 @@ def key_bindings():
 
 
 def open_history(path: Path | None = None):
-    """The persistent history (state_dir()/history); in memory when that cannot be written."""
+    """The persistent history (qa.home.state_dir()/history); in memory when that cannot be written."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
     class SafeFileHistory(FileHistory):
@@ -404,7 +393,9 @@ def open_history(path: Path | None = None):
             except OSError:
                 pass  # a full disk or a read-only home must not end the conversation
 
-    path = path or state_dir() / "history"
+    from qa import home
+
+    path = path or home.state_dir() / "history"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "ab"):
@@ -418,14 +409,14 @@ def open_history(path: Path | None = None):
 
 class ChatCompleter(Completer):
     """Tab completion: command names, citation formats after /cite N, and words of the corpus
-    (index.t["words"]: its surface words of four letters or more), most frequent first."""
+    (index.words: its surface words of four letters or more), most frequent first."""
 
     LIMIT = 40
     SCAN = 5000
 
     def __init__(self, index):
-        self.words = index.t["words"]
-        self.counts = index.a.get("words.count")
+        self.words = index.words.names
+        self.counts = index.words.count
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from qa.cli.options import corpus_options, open_index_for
 from qa.errors import QAError
 
 
-def add_parser(sub, fmt, corpus_options) -> None:
+def add_parsers(sub, fmt) -> None:
     p = sub.add_parser("eval", help="measure retrieval on a query set with relevance judgements",
                        formatter_class=fmt,
                        description="Answer QUERIES (BEIR queries JSONL, or any `qa batch` input) against the "
@@ -27,7 +28,7 @@ def add_parser(sub, fmt, corpus_options) -> None:
     corpus_options(p)
 
 
-def cmd_eval(args, open_index) -> int:
+def cmd_eval(args) -> int:
     from qa.search import evaluate
     from qa.cli.batch_io import read_questions
 
@@ -43,7 +44,7 @@ def cmd_eval(args, open_index) -> int:
         from qa.cli.terminal import Progress
 
         questions = [q for q in read_questions(args.queries) if not q.error]
-        index, _ = open_index(args)
+        index, _ = open_index_for(args)
         engine = Engine(index)
         bar = Progress(len(questions), "queries")
         run = {}
@@ -63,3 +64,6 @@ def cmd_eval(args, open_index) -> int:
         for name in names:
             print(f"{name:<{width}}  {values[name]:.4f}")
     return 0
+
+
+COMMANDS = {"eval": cmd_eval}

@@ -1,68 +1,14 @@
-"""Library and document commands of the CLI: `qa add`, `sources`, `show`, `remove`, `cite`.
-
-Also the options every corpus-reading command shares (`--library`, filters) and how the corpus
-is chosen: without --corpus it is the bundled seed plus the user's library; with --corpus,
-exactly the paths given (plus --library if also given).
-"""
+"""Library and document commands: `qa add`, `sources`, `show`, `cite`, `remove`."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
+from qa.cli.options import add_library_option, corpus_options, engine_for, open_index_for
 from qa.errors import QAError
 
 
-def add_library_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--library", metavar="DIR", help="the library folder (default: under $QA_HOME or "
-                   "the user's data directory)")
-
-
-def add_filter_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("filters (repeat a key for OR; different keys combine with AND; also "
-                             "inline in a question: year:2005..2010 author:NAME journal:TEXT "
-                             "section:NAME source:ID)")
-    g.add_argument("--year", action="append", default=[], metavar="RANGE", help="2000-2010, 2005-, -2010 or 2005")
-    g.add_argument("--journal", action="append", default=[], metavar="TEXT",
-                   help="part of the journal abbreviation or full title (case-insensitive)")
-    g.add_argument("--author", action="append", default=[], metavar="NAME",
-                   help="an author's surname (case- and accent-insensitive)")
-    g.add_argument("--section", action="append", default=[], metavar="NAME", help="e.g. conclusions")
-    g.add_argument("--source", action="append", default=[], metavar="ID", help="a document id")
-
-
-def filters_from(args):
-    from qa.search import filters
-
-    return filters.build(getattr(args, "year", ()), getattr(args, "journal", ()), getattr(args, "author", ()),
-                         getattr(args, "section", ()), getattr(args, "source", ()))
-
-
-def corpus_paths(args) -> list[str]:
-    from qa.readers.corpus import bundled_corpus
-    from qa.library import library_dir, records_dir
-
-    library = getattr(args, "library", None)
-    if args.corpus:
-        paths = list(args.corpus)
-        if library:
-            paths.append(str(records_dir(library_dir(library))))
-        return paths
-    paths = [str(bundled_corpus())]
-    records = records_dir(library_dir(library))
-    if records.is_dir() and any(records.glob("*.jsonl")):
-        paths.append(str(records))
-    return paths
-
-
-def _engine(args, open_index):
-    from qa.search.engine import Engine
-
-    index, _ = open_index(args)
-    return Engine(index)
-
-
-def cmd_add(args, open_index) -> int:
+def cmd_add(args) -> int:
     from qa.library import add, library_dir
     from qa.cli.terminal import one_line
 
@@ -76,7 +22,7 @@ def cmd_add(args, open_index) -> int:
         print(f"added {count} document{'s' * (count != 1)} from {path}")
     if report.added:
         args.corpus = None  # refresh the default corpus: seed + library
-        index, _ = open_index(args)
+        index, _ = open_index_for(args)
         stats = index.manifest["stats"]
         print(f"library: {library} — index now {stats['documents']} documents, {stats['passages']} passages")
     return 1 if report.rejected else 0
@@ -87,18 +33,18 @@ def _source_rows(engine):
 
     index = engine.index
     counts = {}
-    for d in index.a["passage.doc"].tolist():
+    for d in index.passages.doc.tolist():
         counts[d] = counts.get(d, 0) + 1
-    for i in range(len(index.t["doc_ids"])):
+    for i in range(index.n_documents):
         doc = index.document(i)
         yield doc, {**cite.source(doc), "passages": counts.get(i, 0)}
 
 
-def cmd_sources(args, open_index) -> int:
+def cmd_sources(args) -> int:
     from qa.cite import short_author
     from qa.cli.terminal import clean
 
-    engine = _engine(args, open_index)
+    engine = engine_for(args)
     rows = list(_source_rows(engine))
     if args.json:
         print(json.dumps([row for _, row in rows], ensure_ascii=False, indent=2))
@@ -134,34 +80,34 @@ def render_document(doc) -> str:
     return "\n".join(lines)
 
 
-def cmd_show(args, open_index) -> int:
+def cmd_show(args) -> int:
     from qa.cli.terminal import clean
 
-    engine = _engine(args, open_index)
+    engine = engine_for(args)
     print(clean(render_document(_document_or_fail(engine, args.id))).replace(" \n", "\n"))
     return 0
 
 
-def cmd_cite(args, open_index) -> int:
+def cmd_cite(args) -> int:
     from qa.cite import CITATION_FORMATS
 
-    engine = _engine(args, open_index)
+    engine = engine_for(args)
     print(CITATION_FORMATS[args.format](_document_or_fail(engine, args.id)))
     return 0
 
 
-def cmd_remove(args, open_index) -> int:
+def cmd_remove(args) -> int:
     from qa.library import library_dir, remove
 
     library = library_dir(args.library)
     removed = remove(args.ids, library)
     print(f"removed {len(removed)} document{'s' * (len(removed) != 1)} from {library}")
     args.corpus = None
-    open_index(args)
+    open_index_for(args)
     return 0
 
 
-def add_parsers(sub, fmt, corpus_options) -> None:
+def add_parsers(sub, fmt) -> None:
     add = sub.add_parser("add", help="add files to your library", formatter_class=fmt,
                          description="Parse each file completely, then copy what it holds into the library. "
                          "A file that fails is not added at all; records already in the library are skipped.",

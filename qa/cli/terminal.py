@@ -1,4 +1,4 @@
-"""Terminal manners shared by the CLI (and later the REPL): colour only on a terminal, no raw controls."""
+"""Terminal manners shared by the CLI and the chat: colour only on a terminal, no raw controls."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,25 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean(text: str) -> str:
     """Text from the corpus or the user, safe to print: control characters (escapes included) become spaces."""
     return _CONTROL.sub(" ", text)
+
+
+def isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def terminal_width(stream=None) -> int:
+    """Width to wrap to: the terminal's (capped for reading comfort), else the render default."""
+    import shutil
+
+    from qa.cli.render import DEFAULT_WIDTH
+
+    stream = stream or sys.stdout
+    if isatty(stream):
+        return max(20, min(shutil.get_terminal_size().columns - 1, DEFAULT_WIDTH))
+    return DEFAULT_WIDTH
 
 
 def use_color(stream) -> bool:

@@ -2,7 +2,7 @@
 
 With N > 1 the parent has already opened (or built) the index on disk; it starts N processes
 ("fork" start method on Linux, "spawn" elsewhere) and each loads the index from its build
-directory itself (`Index.load`: the arrays are memory-mapped, so the page cache holds one copy
+directory itself (`qa.index.store.load`: the arrays are memory-mapped, so the page cache holds one copy
 for all of them and nothing of the index goes through a pipe). The parent sends each idle worker
 the next chunk of questions over its own pipe and receives a list of result dicts back; results
 are yielded in INPUT order from a bounded reorder buffer (at most `4 × N` chunks are out at
@@ -297,9 +297,9 @@ def _exit_reason(code: int | None) -> str:
 
 
 def _load_index(build_dir: str):
-    from qa.index.core import Index
+    from qa.index import store
 
-    return Index.load(Path(build_dir))
+    return store.load(Path(build_dir))
 
 
 def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: int) -> None:

@@ -20,18 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.text import abbreviations
-from qa.index import bm25 as bm25_formula
-from qa.index import checksums
-from qa.text import chunk
-from qa.text import spacing
-from qa.index import tfidf
-from qa.text.analyze import analyze, words as surface_words
-from qa.index.core import KINDS, PART_ARRAYS, PART_TABLES, Index, abbreviation_texts
-from qa.models import Document
+from qa.index import bm25 as bm25_formula, checksums, tfidf
+from qa.index.build import abbreviation_tables, abbreviation_texts, author_keys, journal_key
+from qa.index.layout import (KINDS, Authors, Documents, IndexData, Passages, Postings, Terms, Tfidf, Words)
 from qa.index.parts import MAX_PARTS, part_name
-from qa.readers.records import document_to_json
+from qa.index.reader import Index
 from qa.index.strings import spans_of
+from qa.models import Document
+from qa.readers.records import document_to_json
+from qa.text import abbreviations, chunk, spacing
+from qa.text.analyze import analyze, words as surface_words
 
 
 class NeedsRebuild(Exception):
@@ -89,66 +87,84 @@ class _Vocabulary:
         return i
 
 
-def extend(old: Index, new_docs: list[Document]):
-    """(arrays, tables, blobs, linked, parts, stats) of the index with new_docs added, for index.save."""
-    t = old.t
+@dataclass
+class Extension:
+    """An index with documents added, as qa/index/store.py saves it. `data` leaves out what is
+    kept in parts (passage texts, document ids and records, TF-IDF entries: None there); `arrays`
+    holds their new spans and parts by file stem, `blobs` the new string parts, `linked` the
+    earlier parts' files; `parts` counts the parts of each."""
+
+    data: IndexData
+    arrays: dict
+    blobs: dict
+    linked: dict
+    parts: dict
+    stats: dict
+
+
+def extend(old: Index, new_docs: list[Document]) -> Extension:
+    """The index `old` with new_docs added: equal to a full build of all the documents."""
     docs = sorted(new_docs, key=lambda d: d.doc_id)
     if not docs:
         raise NeedsRebuild("nothing to add")
     if old.manifest.get("block_size") != checksums.BLOCK:
         raise NeedsRebuild("the linked files' block checksums are of another block size")
     ids = [d.doc_id for d in docs]
-    if len(set(ids)) != len(ids) or any(t["doc_ids"].find(i) >= 0 for i in ids):
+    if len(set(ids)) != len(ids) or any(old.document_index(i) >= 0 for i in ids):
         raise NeedsRebuild("a new document has an id already in the index")
 
     place = _place(old, docs)
     terms_of = [analyze(p.text) for p in place.passages]
     vocab = _vocabulary(old, terms_of)
     n = old.n_passages + len(place.passages)
-    arrays = _bm25(old, place, vocab, terms_of)
-    arrays["terms.content"] = _content(old, place, vocab, terms_of)
-    tfidf_arrays, new_entries = _tfidf(old, place, vocab, terms_of, n)
-    arrays.update(tfidf_arrays)
-    columns, tables = _columns(old, place)
-    arrays.update(columns)
-    tables["terms"] = _merged(t["terms"], vocab.fresh, vocab.before)
-    # the table is a function of the vocabulary, which only grows: old rows + new terms
-    tables["spacing"] = spacing.merged(t["spacing"], vocab.fresh)
-    blobs, linked, parts = _parts(old, place, arrays, new_entries)
-    avgdl = float(arrays["passage.length"].mean()) if n else 1.0
-    stats = {"documents": len(t["doc_ids"]) + len(docs), "passages": n, "terms": len(vocab),
-             "features": len(arrays["tfidf.idf"]), "avgdl": avgdl, "abbreviations": len(tables["abbrev.short"]),
+    postings, lengths = _bm25(old, place, vocab, terms_of)
+    tfidf_data, new_entries = _tfidf(old, place, vocab, terms_of, n)
+    passages, documents, authors, words = _columns(old, place, lengths)
+    terms = Terms(names=_merged(old.terms.names, vocab.fresh, vocab.before),
+                  content=_content(old, place, vocab, terms_of),
+                  # the table is a function of the vocabulary, which only grows: old rows + new terms
+                  hyphenated=spacing.merged(old.terms.hyphenated, vocab.fresh))
+    definitions = abbreviations.definitions_from_rows(old.abbreviations.definitions[i]
+                                                      for i in range(len(old.abbreviations.definitions)))
+    definitions.update(abbreviations.definitions(abbreviation_texts(docs)))
+    data = IndexData(passages=passages, documents=documents, authors=authors, postings=postings, terms=terms,
+                     tfidf=tfidf_data, words=words, abbreviations=abbreviation_tables(definitions))
+    arrays, blobs, linked, parts = _parts(old, place, new_entries)
+    avgdl = float(lengths.mean()) if n else 1.0
+    stats = {"documents": old.n_documents + len(docs), "passages": n, "terms": len(vocab),
+             "features": len(tfidf_data.idf), "avgdl": avgdl, "abbreviations": len(data.abbreviations.short),
              "whole_documents": bool(old.manifest["stats"].get("whole_documents", False))}
-    return arrays, tables, blobs, linked, parts, stats
+    return Extension(data, arrays, blobs, linked, parts, stats)
 
 
 def _place(old: Index, docs: list[Document]) -> _Placement:
     whole = bool(old.manifest["stats"].get("whole_documents", False))
-    doc_before = _insert_positions(old.t["doc_ids"], [d.doc_id for d in docs])
+    doc_before = _insert_positions(old.documents.ids, [d.doc_id for d in docs])
     per_doc = [chunk.whole(d) if whole else chunk.passages(d) for d in docs]
     counts = np.asarray([len(ps) for ps in per_doc], dtype=np.int64)
-    first_of_doc = np.searchsorted(np.asarray(old.a["passage.doc"]), doc_before, side="left")
+    first_of_doc = np.searchsorted(np.asarray(old.passages.doc), doc_before, side="left")
     passage_before = np.repeat(first_of_doc, counts)
     return _Placement(docs, [p for ps in per_doc for p in ps], counts, doc_before,
-                      _shift(doc_before, len(old.t["doc_ids"])), passage_before, _shift(passage_before, old.n_passages))
+                      _shift(doc_before, old.n_documents), passage_before, _shift(passage_before, old.n_passages))
 
 
 def _vocabulary(old: Index, terms_of: list[list[str]]) -> _Vocabulary:
     """The vocabulary is the terms of passage texts: those of the new ones join it."""
-    find = old.t["terms"].find
+    find = old.terms.names.find
     known = {x: find(x) for x in {x for ts in terms_of for x in ts}}
     fresh = sorted((x for x, i in known.items() if i < 0), key=lambda s: s.encode("utf-8"))
-    before = _insert_positions(old.t["terms"], fresh)
-    old_pos = _shift(before, len(old.t["terms"]))
+    before = _insert_positions(old.terms.names, fresh)
+    old_pos = _shift(before, len(old.terms.names))
     ids = {x: int(old_pos[i]) for x, i in known.items() if i >= 0}
     ids.update({x: int(before[k] + k) for k, x in enumerate(fresh)})
     return _Vocabulary(fresh, before, old_pos, ids, find)
 
 
-def _bm25(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> dict:
+def _bm25(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> tuple[Postings, np.ndarray]:
     """Postings with the new ones inserted in each term's list (sorted by passage), and every
-    impact recomputed for the new N, document frequencies and average length."""
-    a, v, v0 = old.a, len(vocab), len(vocab.old_pos)
+    impact recomputed for the new N, document frequencies and average length. Also the passages'
+    lengths."""
+    v, v0 = len(vocab), len(vocab.old_pos)
     cells = Counter()
     for k, ts in enumerate(terms_of):
         for x, c in Counter(ts).items():
@@ -157,7 +173,7 @@ def _bm25(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> dict:
     new_term = np.asarray([x for x, _ in keys], dtype=np.int64)
     new_local = np.asarray([k for _, k in keys], dtype=np.int64)
     new_tf = np.asarray([cells[key] for key in keys], dtype=np.int32)
-    indptr0, indices0 = a["bm25.indptr"], a["bm25.indices"]
+    indptr0, indices0 = old.postings.indptr, old.postings.indices
     old_id_of = np.full(v, -1, dtype=np.int64)  # a fresh term has no old postings
     old_id_of[vocab.old_pos] = np.arange(v0)
     fresh_index = {int(vocab.before[k] + k): k for k in range(len(vocab.fresh))}
@@ -175,24 +191,24 @@ def _bm25(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> dict:
             where[sel] = int(indptr0[int(vocab.before[fresh_index[term]])])
     indices = np.insert(place.old_passage_pos[np.asarray(indices0)].astype(np.int32), where,
                         place.new_passage_pos[new_local].astype(np.int32))
-    tf = np.insert(np.asarray(a["bm25.tf"]), where, new_tf)
+    tf = np.insert(np.asarray(old.postings.tf), where, new_tf)
     df = np.zeros(v, dtype=np.int64)
     df[vocab.old_pos] = np.diff(np.asarray(indptr0))
     df += np.bincount(new_term, minlength=v)
-    lengths = np.insert(np.asarray(a["passage.length"]), place.passage_before,
+    lengths = np.insert(np.asarray(old.passages.length), place.passage_before,
                         np.asarray([len(ts) for ts in terms_of], dtype=np.int32))
     n = len(lengths)
     avgdl = float(lengths.mean()) if n else 1.0
     settings = old.settings
     impacts = bm25_formula.posting_impacts(tf, indices, lengths, df, n, avgdl or 1.0, settings.bm25,
                                            settings.k1, settings.b)
-    return {"bm25.indptr": np.concatenate([[0], np.cumsum(df)]).astype(np.int64), "bm25.indices": indices,
-            "bm25.impacts": impacts, "bm25.tf": tf, "passage.length": lengths}
+    return Postings(indptr=np.concatenate([[0], np.cumsum(df)]).astype(np.int64), indices=indices,
+                    impacts=impacts, tf=tf), lengths
 
 
 def _content(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> np.ndarray:
     """Content terms: all terms of body text; of labelled passages only their values."""
-    content = np.insert(np.asarray(old.a["terms.content"]), vocab.before, False)
+    content = np.insert(np.asarray(old.terms.content), vocab.before, False)
     for p, ts in zip(place.passages, terms_of):
         for x in (ts if p.content is None else analyze(p.content)):
             i = vocab.id_of(x)  # a labelled value's term outside all texts is not indexed
@@ -204,81 +220,71 @@ def _content(old: Index, place: _Placement, vocab: _Vocabulary, terms_of) -> np.
 def _tfidf(old: Index, place: _Placement, vocab: _Vocabulary, terms_of, n: int):
     """TF-IDF arrays with the new rows; features keep their ids, new terms and bigrams get the
     next ones, every idf is recomputed. Also (features, counts) of the new rows' entries."""
-    a = old.a
-    f0 = len(a["tfidf.idf"])
-    term_feature = np.insert(np.asarray(a["tfidf.term_feature"]), vocab.before,
+    t = old.tfidf
+    f0 = len(t.idf)
+    term_feature = np.insert(np.asarray(t.term_feature), vocab.before,
                              np.arange(f0, f0 + len(vocab.fresh), dtype=np.int32))
     flat = term_feature[np.asarray([vocab.ids[x] for ts in terms_of for x in ts], dtype=np.int64)].astype(np.int64)
     starts = np.concatenate([[0], np.cumsum([len(ts) for ts in terms_of], dtype=np.int64)])
-    bigrams0 = np.asarray(a["tfidf.bigrams"])
+    bigrams0 = np.asarray(t.bigrams)
     keys_new = np.unique(tfidf.bigram_keys(flat, starts)[0])
     fresh_keys = keys_new[~tfidf.find_keys(bigrams0, keys_new)[1]]
     f_terms = f0 + len(vocab.fresh)
     fresh_key_pos = np.searchsorted(bigrams0, fresh_keys)
     bigrams = np.insert(bigrams0, fresh_key_pos, fresh_keys)
-    bigram_feature = np.insert(np.asarray(a["tfidf.bigram_feature"]), fresh_key_pos,
+    bigram_feature = np.insert(np.asarray(t.bigram_feature), fresh_key_pos,
                                np.arange(f_terms, f_terms + len(fresh_keys), dtype=np.int32))
     n_features = f_terms + len(fresh_keys)
     sizes, features, counts = tfidf.rows_of(flat, starts, bigrams, bigram_feature, n_features, 0, len(terms_of))
-    df = np.concatenate([np.asarray(a["tfidf.df"]), np.zeros(n_features - f0, np.int64)])
+    df = np.concatenate([np.asarray(t.df), np.zeros(n_features - f0, np.int64)])
     df += np.bincount(features, minlength=n_features)
     ends = np.cumsum(sizes, dtype=np.int64)
-    new_rows = np.stack([ends - sizes, ends], axis=1) + len(a["tfidf.features"])  # after every old entry
-    rows = np.insert(np.asarray(a["tfidf.rows"]), place.passage_before, new_rows, axis=0)
-    return ({"tfidf.term_feature": term_feature, "tfidf.bigrams": bigrams, "tfidf.bigram_feature": bigram_feature,
-             "tfidf.df": df, "tfidf.idf": tfidf.idf_of(df, n), "tfidf.rows": rows}, (features, counts))
+    new_rows = np.stack([ends - sizes, ends], axis=1) + len(t.features)  # after every old entry
+    rows = np.insert(np.asarray(t.rows), place.passage_before, new_rows, axis=0)
+    return (Tfidf(term_feature=term_feature, bigrams=bigrams, bigram_feature=bigram_feature, df=df,
+                  idf=tfidf.idf_of(df, n), rows=rows, features=None, counts=None), (features, counts))
 
 
-def _columns(old: Index, place: _Placement) -> tuple[dict, dict]:
-    """Passage and document columns, and the small tables rewritten whole (sections, journals,
-    surnames, words, abbreviations)."""
-    a, t = old.a, old.t
+def _columns(old: Index, place: _Placement, lengths: np.ndarray) -> tuple[Passages, Documents, Authors, Words]:
+    """Passage and document columns with the new rows inserted, and the small tables rewritten
+    whole (sections, journals, surnames, words)."""
     passages, docs, before = place.passages, place.docs, place.passage_before
-    sections0 = [t["sections"][i] for i in range(len(t["sections"]))]
+    old_p, old_d = old.passages, old.documents
+    sections0 = [old_p.section_names[i] for i in range(len(old_p.section_names))]
     sections = sorted(set(sections0) | {p.section for p in passages if p.section})
     section_id = {s: i for i, s in enumerate(sections)}
     section_map = np.asarray([section_id[s] for s in sections0] + [-1], dtype=np.int32)  # -1 stays -1
-    arrays = {
-        "passage.doc": np.insert(place.old_doc_pos[np.asarray(a["passage.doc"])].astype(np.int32), before,
-                                 np.repeat(place.new_doc_pos, place.counts)),
-        "passage.n": np.insert(np.asarray(a["passage.n"]), before, [p.n for p in passages]),
-        "passage.kind": np.insert(np.asarray(a["passage.kind"]), before, [KINDS.index(p.kind) for p in passages]),
-        "passage.section": np.insert(section_map[np.asarray(a["passage.section"])], before,
-                                     [section_id.get(p.section, -1) for p in passages]),
-        "passage.ref": np.insert(np.asarray(a["passage.ref"]), before, [p.reference_number or 0 for p in passages]),
-        "doc.year": np.insert(np.asarray(a["doc.year"]), place.doc_before, [int(d.year) if d.year else 0 for d in docs]),
-    }
-    columns, journals, surnames = _document_columns(old, docs, place.doc_before, place.old_doc_pos)
-    arrays.update(columns)
-    words, arrays["words.count"] = _words(old, passages)
-    definitions = abbreviations.definitions_from_rows(t["abbrev.defs"][i] for i in range(len(t["abbrev.defs"])))
-    definitions.update(abbreviations.definitions(abbreviation_texts(docs)))
-    abbrev_short, abbrev_long = abbreviations.tables_of(definitions)
-    tables = {"words": words, "sections": sections, "journals": journals, "surnames": surnames,
-              "abbrev.short": abbrev_short, "abbrev.long": abbrev_long,
-              "abbrev.defs": abbreviations.definition_rows(definitions)}
-    return arrays, tables
+    passage_columns = Passages(
+        text=None,  # kept in parts (see _parts)
+        doc=np.insert(place.old_doc_pos[np.asarray(old_p.doc)].astype(np.int32), before,
+                      np.repeat(place.new_doc_pos, place.counts)),
+        n=np.insert(np.asarray(old_p.n), before, [p.n for p in passages]),
+        kind=np.insert(np.asarray(old_p.kind), before, [KINDS.index(p.kind) for p in passages]),
+        section=np.insert(section_map[np.asarray(old_p.section)], before,
+                          [section_id.get(p.section, -1) for p in passages]),
+        ref=np.insert(np.asarray(old_p.ref), before, [p.reference_number or 0 for p in passages]),
+        length=lengths, section_names=sections)
+    documents, authors = _document_columns(old, docs, place.doc_before, place.old_doc_pos)
+    documents.year = np.insert(np.asarray(old_d.year), place.doc_before, [int(d.year) if d.year else 0 for d in docs])
+    return passage_columns, documents, authors, _words(old, passages)
 
 
-def _parts(old: Index, place: _Placement, arrays: dict, new_entries) -> tuple[dict, dict, dict]:
+def _parts(old: Index, place: _Placement, new_entries) -> tuple[dict, dict, dict, dict]:
     """New strings and TF-IDF entries as one more part of their tables; earlier parts linked
-    (merged beyond MAX_PARTS). Adds the tables' spans and the new entry parts to `arrays`;
-    returns (blobs, linked, parts) for index.save."""
-    t, a = old.t, old.a
+    (merged beyond MAX_PARTS). Returns (the tables' spans and the entries' new part by file stem,
+    blobs, linked, parts) for qa/index/store.save."""
     parts0 = old.manifest.get("parts", {})
-    parts, blobs, linked = {}, {}, {}
+    arrays, parts, blobs, linked = {}, {}, {}, {}
     files0 = old.manifest["files"]
 
     def link(file_name):
         linked[file_name] = (old.path / file_name, files0[file_name], old.block_crcs(file_name))
 
-    new_strings = {"docs": ([document_to_json(d) for d in place.docs], place.doc_before),
-                   "passages": ([p.text for p in place.passages], place.passage_before),
-                   "doc_ids": ([d.doc_id for d in place.docs], place.doc_before)}
-    for name in PART_TABLES:
+    new_strings = [("docs", old.documents.records, [document_to_json(d) for d in place.docs], place.doc_before),
+                   ("passages", old.passages.text, [p.text for p in place.passages], place.passage_before),
+                   ("doc_ids", old.documents.ids, [d.doc_id for d in place.docs], place.doc_before)]
+    for name, table, strings, before in new_strings:
         count = parts0.get(name, 1)
-        table = t[name]
-        strings, before = new_strings[name]
         items = [x.encode("utf-8") for x in strings]
         lengths = np.asarray([len(x) for x in items], dtype=np.int64)
         ends = np.cumsum(lengths) + sum(table.part_sizes)  # after all earlier parts
@@ -291,16 +297,17 @@ def _parts(old: Index, place: _Placement, arrays: dict, new_entries) -> tuple[di
             link(part_name(name, k, ".txt"))
         arrays[f"{name}.offsets"] = np.insert(spans_of(table.offsets), before, spans, axis=0)
         parts[name] = count + 1
-    for name, values in zip(PART_ARRAYS, new_entries):
+    for name, array, values in (("tfidf.features", old.tfidf.features, new_entries[0]),
+                                ("tfidf.counts", old.tfidf.counts, new_entries[1])):
         count = parts0.get(name, 1)
         if count + 1 > MAX_PARTS:
-            values = np.concatenate([np.asarray(x) for x in a[name].parts[1:]] + [values])
+            values = np.concatenate([np.asarray(x) for x in array.parts[1:]] + [values])
             count = 1
         for k in range(count):
             link(part_name(name, k))
         arrays[part_name(name, count)[: -len(".npy")]] = values
         parts[name] = count + 1
-    return blobs, linked, parts
+    return arrays, blobs, linked, parts
 
 
 def _merged(table, fresh: list[str], before: np.ndarray) -> list[str]:
@@ -314,43 +321,41 @@ def _merged(table, fresh: list[str], before: np.ndarray) -> list[str]:
     return out
 
 
-def _words(old: Index, passages) -> tuple[list[str], np.ndarray]:
+def _words(old: Index, passages) -> Words:
     """Surface words offered by spelling correction, with their counts, the new ones added."""
     counts = Counter()
     for p in passages:
         counts.update(w for w in surface_words(p.text) if len(w) >= 4 and w.isalpha())
-    table, count0 = old.t["words"], old.a["words.count"]
+    table, count0 = old.words.names, old.words.count
     merged = {table[i]: int(count0[i]) for i in range(len(table))}
     for w, c in counts.items():
         merged[w] = merged.get(w, 0) + c
     words = sorted(merged, key=lambda s: s.encode("utf-8"))
-    return words, np.asarray([merged[w] for w in words], dtype=np.int64)
+    return Words(names=words, count=np.asarray([merged[w] for w in words], dtype=np.int64))
 
 
-def _document_columns(old: Index, docs, doc_before, old_doc_pos) -> dict:
-    """Journal ids and surname postings of all documents, the new ones merged in."""
-    from qa.search.filters import fold
-    from qa.readers.ids import surname
-
-    t, a = old.t, old.a
-    journals0 = [t["journals"][i] for i in range(len(t["journals"]))]
-    keys = [fold(" | ".join(x for x in (d.journal, d.journal_full) if x)) for d in docs]
+def _document_columns(old: Index, docs, doc_before, old_doc_pos) -> tuple[Documents, Authors]:
+    """Journal ids and surname postings of all documents, the new ones merged in (the year and
+    the part tables are the caller's)."""
+    old_d, old_a = old.documents, old.authors
+    journals0 = [old_d.journal_names[i] for i in range(len(old_d.journal_names))]
+    keys = [journal_key(d) for d in docs]
     journals = sorted(set(journals0) | {k for k in keys if k})
     journal_id = {k: i for i, k in enumerate(journals)}
     journal_map = np.asarray([journal_id[k] for k in journals0] + [-1], dtype=np.int32)
-    doc_journal = np.insert(journal_map[np.asarray(a["doc.journal"])], doc_before,
+    doc_journal = np.insert(journal_map[np.asarray(old_d.journal)], doc_before,
                             [journal_id.get(k, -1) for k in keys])
 
-    surnames0 = [t["surnames"][i] for i in range(len(t["surnames"]))]
+    surnames0 = [old_a.surnames[i] for i in range(len(old_a.surnames))]
     pairs = set()
     for d, pos in zip(docs, (doc_before + np.arange(len(docs))).tolist()):
-        for name in d.authors:
-            pairs.add((fold(surname(name)), pos))
+        for key in author_keys(d):
+            pairs.add((key, pos))
     surnames = sorted(set(surnames0) | {s for s, _ in pairs}, key=lambda s: s.encode("utf-8"))
     surname_id = {s: i for i, s in enumerate(surnames)}
-    indptr0 = np.asarray(a["surname.indptr"])
+    indptr0 = np.asarray(old_a.indptr)
     old_sid = np.repeat(np.asarray([surname_id[s] for s in surnames0], dtype=np.int64), np.diff(indptr0))
-    old_docs = old_doc_pos[np.asarray(a["surname.docs"], dtype=np.int64)]
+    old_docs = old_doc_pos[np.asarray(old_a.docs, dtype=np.int64)]
     new_sid = np.asarray([surname_id[s] for s, _ in pairs], dtype=np.int64)
     new_docs = np.asarray([p for _, p in pairs], dtype=np.int64)
     sid = np.concatenate([old_sid, new_sid])
@@ -358,6 +363,7 @@ def _document_columns(old: Index, docs, doc_before, old_doc_pos) -> dict:
     order = np.lexsort((doc, sid))
     sid, doc = sid[order], doc[order]
     counts = np.bincount(sid, minlength=len(surnames))
-    columns = {"doc.journal": doc_journal, "surname.docs": doc.astype(np.int32),
-               "surname.indptr": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)}
-    return columns, journals, surnames
+    documents = Documents(ids=None, records=None, year=None, journal=doc_journal, journal_names=journals)
+    authors = Authors(surnames=surnames, indptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+                      docs=doc.astype(np.int32))
+    return documents, authors

@@ -30,15 +30,15 @@ def features(index, ranked, content_terms: list[str]) -> tuple[float, float, flo
     coverage = len(known) / len(content_terms) if content_terms else 0.0
     import numpy as np  # here, not at import: the renderer reads LOW without loading numpy
 
-    a = index.a
+    postings = index.postings
     top = ranked.passages[:1]
     cosine = float(index.cosine(top, ranked.q_ids, ranked.q_weights)[0])
     best_possible = 0.0
     for t in set(known):
         i = find(t)
-        lo, hi = int(a["bm25.indptr"][i]), int(a["bm25.indptr"][i + 1])
+        lo, hi = int(postings.indptr[i]), int(postings.indptr[i + 1])
         if hi > lo:
-            best_possible += float(np.max(a["bm25.impacts"][lo:hi])) * content_terms.count(t)
+            best_possible += float(np.max(postings.impacts[lo:hi])) * content_terms.count(t)
     ratio = float(ranked.bm25[0]) / best_possible if best_possible > 0 else 0.0
     return coverage, cosine, min(ratio, 1.0)
 

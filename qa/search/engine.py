@@ -10,7 +10,7 @@ from qa.search import rank as search
 from qa.text import spacing
 from qa.search import confidence as trust
 from qa.text.analyze import analyze
-from qa.index.core import Index
+from qa.index.reader import Index
 from qa.search.filters import Filters, extract_inline, passage_mask
 from qa.models import Document, Hit
 from qa.text.spelling import Corrector
@@ -41,9 +41,8 @@ def hit_dict(h: Hit) -> dict:
 
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
-                 candidates: int = search.CANDIDATES, char_weight: float = search.CHAR_WEIGHT):
+                 candidates: int = search.CANDIDATES):
         self.index = index
-        self.char_weight = char_weight  # character n-gram term (qa/search/chargrams.py); 0: off
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
         self._corrector = None
@@ -53,16 +52,16 @@ class Engine:
     def corrector(self) -> Corrector:
         if self._corrector is None:  # built on first use: most commands never need it
             idx = self.index
-            words = [idx.t["words"][i] for i in range(len(idx.t["words"]))]
-            self._corrector = Corrector(words, idx.a["words.count"],
+            words = [idx.words.names[i] for i in range(len(idx.words.names))]
+            self._corrector = Corrector(words, idx.words.count,
                                         known_terms=lambda t: idx.term_id(t) >= 0)
         return self._corrector
 
     def expand(self, text: str) -> abbreviations.Expansion:
         """Abbreviations of `text` expanded both ways (qa/text/abbreviations.py), then its hyphenation
         and spacing variants the corpus writes (qa/text/spacing.py): the searched text."""
-        t = self.index.t
-        expanded = abbreviations.expand(text, t.get("abbrev.short"), t.get("abbrev.long"))
+        known = self.index.abbreviations
+        expanded = abbreviations.expand(text, known.short, known.long)
         found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
         if found:
             expanded.expansions += found
@@ -75,14 +74,13 @@ class Engine:
     def spellings(self) -> spacing.Corpus:
         """The index's look-ups for hyphenation and spacing variants (qa/text/spacing.py)."""
         if self._spellings is None:
-            t = self.index.t
-            self._spellings = spacing.Corpus(self.index.term_id, t.get("spacing"),
+            self._spellings = spacing.Corpus(self.index.term_id, self.index.terms.hyphenated,
                                              lambda terms: search.passages_with(self.index, terms))
         return self._spellings
 
     def citation(self, passage: int) -> str:
-        doc = self.index.document(int(self.index.a["passage.doc"][passage]))
-        ref = int(self.index.a["passage.ref"][passage])
+        doc = self.index.document(self.index.passage_doc(passage))
+        ref = int(self.index.passages.ref[passage])
         if ref:
             return cite.cite_reference(doc.references[ref - 1], doc)
         section = self.index.section(passage)
@@ -93,8 +91,8 @@ class Engine:
         hits, sentences = [], []
         for rank, pos in enumerate(positions, 1):
             p = int(ranked.passages[pos])
-            doc = index.document(int(index.a["passage.doc"][p]))
-            text = index.t["passages"][p]
+            doc = index.document(index.passage_doc(p))
+            text = index.passages.text[p]
             hits.append(Hit(rank=rank, passage_index=p, score=float(ranked.final[pos]),
                             bm25=float(ranked.bm25[pos]), tfidf=float(ranked.tfidf[pos]),
                             passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
@@ -105,16 +103,16 @@ class Engine:
     def passage_index(self, passage_id: str) -> int:
         """'<doc_id>#<n>' -> position in the index; -1 when unknown."""
         doc_id, _, n = passage_id.rpartition("#")
-        d = self.index.t["doc_ids"].find(doc_id)
+        d = self.index.document_index(doc_id)
         if d < 0 or not n.isdigit():
             return -1
-        first = int(np.searchsorted(self.index.a["passage.doc"], d))
+        first = int(np.searchsorted(self.index.passages.doc, d))
         p = first + int(n)
-        ok = p < self.index.n_passages and int(self.index.a["passage.doc"][p]) == d
+        ok = p < self.index.n_passages and self.index.passage_doc(p) == d
         return p if ok else -1
 
     def document(self, doc_id: str) -> Document | None:
-        d = self.index.t["doc_ids"].find(doc_id)
+        d = self.index.document_index(doc_id)
         return self.index.document(d) if d >= 0 else None
 
     def explain(self, query: str, passage_id: str) -> dict | None:
@@ -151,8 +149,7 @@ class Engine:
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
-                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
-                             char_weight=self.char_weight)
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings))
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
@@ -190,12 +187,12 @@ class Engine:
 
     def closes_section(self, p: int) -> bool:
         """Whether body passage p is the last window of its section: its last sentence closes it."""
-        a = self.index.a
+        columns = self.index.passages
         if self.index.kind(p) != "body":
             return False
         q = p + 1
-        return (q >= self.index.n_passages or int(a["passage.doc"][q]) != int(a["passage.doc"][p])
-                or int(a["passage.section"][q]) != int(a["passage.section"][p]) or self.index.kind(q) != "body")
+        return (q >= self.index.n_passages or int(columns.doc[q]) != int(columns.doc[p])
+                or int(columns.section[q]) != int(columns.section[p]) or self.index.kind(q) != "body")
 
     def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
         content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)

@@ -10,12 +10,12 @@ filter never returns fewer hits than exist.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from qa.errors import QAError
+from qa.text.analyze import fold
 
 KEYS = ("year", "journal", "author", "section", "source")
 _INLINE = re.compile(r"(?<!\S)(year|journal|author|section|source):(\"[^\"]*\"|\S+)", re.IGNORECASE)
@@ -42,12 +42,6 @@ class Filters:
         parts += [f"journal:{j}" for j in self.journals] + [f"author:{a}" for a in self.authors]
         parts += [f"section:{s}" for s in self.sections] + [f"source:{s}" for s in self.sources]
         return " ".join(parts)
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form for matching names and journals."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 def parse_years(text: str) -> tuple[int | None, int | None]:
@@ -90,11 +84,11 @@ def passage_mask(index, filters: Filters) -> np.ndarray | None:
     """Boolean mask over passages, or None when there is no filter."""
     if not filters:
         return None
-    a, t = index.a, index.t
-    n_docs = len(t["doc_ids"])
+    documents, authors, passages = index.documents, index.authors, index.passages
+    n_docs = index.n_documents
     doc_ok = np.ones(n_docs, dtype=bool)
     if filters.years:
-        year = np.asarray(a["doc.year"])
+        year = np.asarray(documents.year)
         hit = np.zeros(n_docs, dtype=bool)
         for low, high in filters.years:
             ok = year > 0
@@ -105,31 +99,30 @@ def passage_mask(index, filters: Filters) -> np.ndarray | None:
             hit |= ok
         doc_ok &= hit
     if filters.journals:
-        names = [t["journals"][i] for i in range(len(t["journals"]))]  # unique journals: few
+        names = [documents.journal_names[i] for i in range(len(documents.journal_names))]  # unique journals: few
         wanted = [i for i, name in enumerate(names) if any(j in name for j in filters.journals)]
-        doc_ok &= np.isin(a["doc.journal"], wanted)
+        doc_ok &= np.isin(documents.journal, wanted)
     if filters.authors:
         hit = np.zeros(n_docs, dtype=bool)
-        indptr, docs = a["surname.indptr"], a["surname.docs"]
         for name in filters.authors:
-            i = t["surnames"].find(name)
+            i = authors.surnames.find(name)
             if i >= 0:
-                hit[docs[int(indptr[i]) : int(indptr[i + 1])]] = True
+                hit[authors.docs[int(authors.indptr[i]) : int(authors.indptr[i + 1])]] = True
         doc_ok &= hit
     if filters.sources:
         hit = np.zeros(n_docs, dtype=bool)
         for source in filters.sources:
-            i = t["doc_ids"].find(source)
+            i = index.document_index(source)
             if i >= 0:
                 hit[i] = True
         doc_ok &= hit
     for source in filters.excluded:
-        i = t["doc_ids"].find(source)
+        i = index.document_index(source)
         if i >= 0:
             doc_ok[i] = False
-    mask = doc_ok[np.asarray(a["passage.doc"])]
+    mask = doc_ok[np.asarray(passages.doc)]
     if filters.sections:
-        labels = [fold(t["sections"][i]) for i in range(len(t["sections"]))]
+        labels = [fold(passages.section_names[i]) for i in range(len(passages.section_names))]
         wanted = [i for i, label in enumerate(labels) if any(s in label for s in filters.sections)]
-        mask &= np.isin(a["passage.section"], wanted)
+        mask &= np.isin(passages.section, wanted)
     return mask

@@ -3,9 +3,6 @@
 Fusion (chosen on the tuning half of PubMedQA dev, see README):
     final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
 
-With CHAR_WEIGHT c > 0, the character n-gram cosine of the question with each candidate
-(qa/search/chargrams.py) is a third term: final = (1 − c) · (the above) + c · char_cosine.
-
 Expansions (abbreviations, qa/text/abbreviations.py; hyphenation and spacing variants, qa/text/spacing.py)
 are searched with the question at a lower weight: each of their terms counts EXPANSION_WEIGHT in
 BM25 (a question term counts 1), and their TF-IDF vector is added to the question's at that
@@ -18,16 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.index import bm25
-from qa.search import chargrams
 from qa.index import tfidf
 from qa.index.checksums import raw
 from qa.text.analyze import analyze
 from qa.text.chunk import METADATA_LABELS
-from qa.index.core import Index
+from qa.index.reader import Index
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
-CHAR_WEIGHT = 0.0  # character n-gram term of the fusion (qa/search/chargrams.py); 0: off
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 # Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
 LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
@@ -80,8 +75,7 @@ def query_terms(index: Index, terms: list[str], extra: list[str] = (),
 
 
 def _content(index: Index, term: str) -> bool:
-    i = index.term_id(term)
-    return i >= 0 and term not in LABEL_TERMS and bool(index.a["terms.content"][i])
+    return term not in LABEL_TERMS and index.is_content(term)
 
 
 def passages_with(index: Index, terms: list[str]) -> int:
@@ -90,22 +84,22 @@ def passages_with(index: Index, terms: list[str]) -> int:
     ids = index.term_ids(terms)
     if not ids or min(ids) < 0:
         return 0
-    a = index.a
     if len(ids) == 1:
-        return int(a["bm25.indptr"][ids[0] + 1] - a["bm25.indptr"][ids[0]])
+        return int(index.postings.indptr[ids[0] + 1] - index.postings.indptr[ids[0]])
     features = index.term_features(ids)
     keys = np.asarray([x * int(tfidf.KEY) + y for x, y in zip(features, features[1:])], dtype=np.int64)
-    pos, found = tfidf.find_keys(a["tfidf.bigrams"], keys)
+    t = index.tfidf
+    pos, found = tfidf.find_keys(t.bigrams, keys)
     if not found.all():
         return 0
-    return int(a["tfidf.df"][a["tfidf.bigram_feature"][pos]].min())
+    return int(t.df[t.bigram_feature[pos]].min())
 
 
 def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
-    a = index.a
-    indptr = a["bm25.indptr"]
+    postings = index.postings
+    indptr = postings.indptr
     starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
-    return bm25.accumulate(indptr, raw(a["bm25.indices"], starts, ends), raw(a["bm25.impacts"], starts, ends),
+    return bm25.accumulate(indptr, raw(postings.indices, starts, ends), raw(postings.impacts, starts, ends),
                            ids, weights, index.n_passages)
 
 
@@ -141,8 +135,7 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
-         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
-         char_weight: float = CHAR_WEIGHT) -> Ranked:
+         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "") -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
@@ -169,9 +162,6 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     top = b.max() if len(b) else 0.0
     norm = b / top if top > 0 else b
     final = (1.0 - weight) * norm + weight * cos
-    if char_weight > 0:
-        texts = [index.t["passages"][p] for p in passages.tolist()]
-        final = (1.0 - char_weight) * final + char_weight * chargrams.similarity(question, texts)
     order = np.lexsort((passages, -final))
     result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
     result.q_ids, result.q_weights = q_ids, q_weights
@@ -181,7 +171,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
 def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:
     """Positions in `ranked` of the best passage of each of the first k documents."""
     seen, out = set(), []
-    docs = index.a["passage.doc"]
+    docs = index.passages.doc
     for pos, p in enumerate(ranked.passages.tolist()):
         d = int(docs[p])
         if d not in seen:
@@ -196,7 +186,7 @@ def term_contributions(index: Index, terms: list[str], passage: int, extra: list
                        extra_weight: float = EXPANSION_WEIGHT) -> list[tuple[str, float]]:
     """BM25 contribution of each distinct query term to one passage (0 where it does not occur);
     expansion terms (`extra`) count extra_weight each, as in rank."""
-    a = index.a
+    postings = index.postings
     out, counts = [], {}
     for t in terms:
         counts[t] = counts.get(t, 0) + 1
@@ -206,9 +196,9 @@ def term_contributions(index: Index, terms: list[str], passage: int, extra: list
         i = index.term_id(t)
         value = 0.0
         if i >= 0:
-            lo, hi = int(a["bm25.indptr"][i]), int(a["bm25.indptr"][i + 1])
-            pos = lo + int(np.searchsorted(a["bm25.indices"][lo:hi], passage))
-            if pos < hi and int(a["bm25.indices"][pos]) == passage:
-                value = float(a["bm25.impacts"][pos]) * count
+            lo, hi = int(postings.indptr[i]), int(postings.indptr[i + 1])
+            pos = lo + int(np.searchsorted(postings.indices[lo:hi], passage))
+            if pos < hi and int(postings.indices[pos]) == passage:
+                value = float(postings.impacts[pos]) * count
         out.append((t, value))
     return out

@@ -54,7 +54,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from qa.text.analyze import STOP_WORDS, _TOKEN, analyze, normalize
+from qa.text.analyze import STOP_WORDS, TOKEN, analyze, normalize
 
 MIN_SF, MAX_SF = 2, 10  # characters of a short form
 MAX_SF_WORDS = 2
@@ -195,7 +195,7 @@ def _word_terms(text: str) -> list[tuple[str, tuple[int, int]]]:
     A hyphenated compound gives its whole-word term only, not its parts: "depression-specific"
     must not match the long form "specificity"."""
     out = []
-    for m in _TOKEN.finditer(text):
+    for m in TOKEN.finditer(text):
         terms = analyze(m.group())
         if terms:
             out.append((terms[0], m.span()))
@@ -354,7 +354,7 @@ def expand(text: str, short_table=None, long_table=None) -> Expansion:
     word_terms = _word_terms(text)
     q_terms, spans = [t for t, _ in word_terms], [s for _, s in word_terms]
     present_terms = set(analyze(text))
-    present_sf = {sf_key(_word(m.group())) for m in _TOKEN.finditer(text)}
+    present_sf = {sf_key(_word(m.group())) for m in TOKEN.finditer(text)}
     done_sf: set[str] = set()  # short forms whose meaning is settled
     done_lf: set[str] = set()  # long forms (lf keys) already handled
 
@@ -363,7 +363,7 @@ def expand(text: str, short_table=None, long_table=None) -> Expansion:
         if append:
             result.added.append(expansion)
             present_terms.update(analyze(expansion))
-            present_sf.update(sf_key(_word(m.group())) for m in _TOKEN.finditer(expansion))
+            present_sf.update(sf_key(_word(m.group())) for m in TOKEN.finditer(expansion))
 
     for sf, lf in find_pairs(text):  # the question's own definitions
         if sf_key(sf) not in done_sf:
@@ -372,7 +372,7 @@ def expand(text: str, short_table=None, long_table=None) -> Expansion:
             add(sf, lf, append=False)
 
     if short_table is not None and len(short_table):
-        for m in _TOKEN.finditer(text):
+        for m in TOKEN.finditer(text):
             word = _word(m.group())
             key = sf_key(word)
             if key in done_sf or not MIN_SF <= len(word) <= MAX_SF or not any(c.isalpha() for c in word):

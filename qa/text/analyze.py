@@ -16,7 +16,7 @@ from qa.text.variants import GREEK_TABLE, american
 
 # A DOI is one token; otherwise word characters joined by inner hyphens, periods or
 # apostrophes (il-6, 25.9, e.g, crohn's). A period or hyphen at the edge is punctuation.
-_TOKEN = re.compile(
+TOKEN = re.compile(
     r"10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;:)\]]"  # DOI
     r"|\w+(?:[-.'’]\w+)*"
 )
@@ -73,6 +73,17 @@ class _TermCache(dict):
 _TERMS = _TermCache()
 
 
+def terms_of_word(word: str) -> tuple[str, ...]:
+    """word_terms of a normalised token, remembered: analysing is one dict look-up a token."""
+    return _TERMS[word]
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form, for matching names and journals."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
 def normalize(text: str) -> str:
     if text.isascii():  # NFKC and case folding reduce to lower() on ASCII: the common case, fast
         return text.lower()
@@ -84,13 +95,13 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Normalised surface tokens, before stop words and stemming (used for highlighting)."""
-    return _TOKEN.findall(normalize(text))
+    return TOKEN.findall(normalize(text))
 
 
 def analyze(text: str) -> list[str]:
     """Terms of a text in order; duplicates kept (BM25 counts them)."""
     cache = _TERMS
-    return [t for w in _TOKEN.findall(normalize(text)) for t in cache[w]]
+    return [t for w in TOKEN.findall(normalize(text)) for t in cache[w]]
 
 
 def with_bigrams(terms: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text.analyze import STOP_WORDS, _TOKEN, analyze, normalize, word_terms
+from qa.text.analyze import STOP_WORDS, TOKEN, analyze, normalize, word_terms
 from qa.text.variants import american
 
 MAX_RUN = 3  # words written together at most ("anti Jo 1")
@@ -70,7 +70,7 @@ def _words(text: str):
     be part of a compound (not letters and digits with inner hyphens, or a stop word of two
     letters or more)."""
     out = []
-    for m in _TOKEN.finditer(text):
+    for m in TOKEN.finditer(text):
         w = normalize(m.group())
         ok = _COMPOUND.fullmatch(w) and not (len(w) > 1 and w in STOP_WORDS)
         out.append((m.start(), m.end(), w if ok else None))

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import Stemmer  # PyStemmer, as qa.analyze uses
 
-from qa.text.analyze import _TOKEN, STOP_WORDS, analyze, normalize
+from qa.text.analyze import TOKEN, STOP_WORDS, analyze, normalize
 
 MIN_LENGTH = 5  # shorter question words are never corrected
 MIN_CANDIDATE = 4  # shortest corpus word offered as a correction
@@ -193,7 +193,7 @@ class Corrector:
         letters or more are offered as corrections.
     counts: how often each word occurs in the corpus; breaks ties between equally close words.
     known_terms: tells whether an analyzer term (a stem) is a corpus term. The engine passes the
-        index's term table (e.g. `frozenset(index.t["terms"]).__contains__`). Without it, the
+        index's term look-up (e.g. `lambda t: index.term_id(t) >= 0`). Without it, the
         Corrector answers from `vocabulary` itself (as analyze() would over it), looking only at
         the words that could stem to the term, when a word is about to be corrected.
     common: the words never corrected; defaults to qa/text/data/common-english-words.txt (loaded on
@@ -235,7 +235,7 @@ class Corrector:
         the corrections made, in order."""
         corrections: list[Correction] = []
         memo: dict[str, str | None] = {}
-        for match in _TOKEN.finditer(question):
+        for match in TOKEN.finditer(question):
             original = match.group()
             start, end = match.span()
             if not original.isalpha() or len(original) < MIN_LENGTH:

@@ -1,0 +1,97 @@
+"""Options every corpus-reading command shares, and how they choose the corpus and open its index.
+
+Without --corpus the corpus is the bundled seed plus the user's library; with --corpus, exactly
+the paths given (plus --library if also given).
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def corpus_options(p: argparse.ArgumentParser, bm25: bool = True, corpus: bool = True,
+                   filters: bool = False) -> None:
+    if corpus:
+        p.add_argument("--corpus", action="append", metavar="PATH",
+                       help="file or directory to search (repeatable; default: the bundled corpus "
+                       "plus your library)")
+        add_library_option(p)
+    p.add_argument("--index", metavar="DIR", help="keep the index in DIR instead of the cache")
+    if filters:
+        add_filter_options(p)
+    if bm25:
+        p.add_argument("--bm25", choices=("lucene", "okapi"), default="lucene",
+                       help="BM25 variant, an index-time setting (default: lucene)")
+
+
+def positive_int(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return k
+
+
+def add_library_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--library", metavar="DIR", help="the library folder (default: under $QA_HOME or "
+                   "the user's data directory)")
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("filters (repeat a key for OR; different keys combine with AND; also "
+                             "inline in a question: year:2005..2010 author:NAME journal:TEXT "
+                             "section:NAME source:ID)")
+    g.add_argument("--year", action="append", default=[], metavar="RANGE", help="2000-2010, 2005-, -2010 or 2005")
+    g.add_argument("--journal", action="append", default=[], metavar="TEXT",
+                   help="part of the journal abbreviation or full title (case-insensitive)")
+    g.add_argument("--author", action="append", default=[], metavar="NAME",
+                   help="an author's surname (case- and accent-insensitive)")
+    g.add_argument("--section", action="append", default=[], metavar="NAME", help="e.g. conclusions")
+    g.add_argument("--source", action="append", default=[], metavar="ID", help="a document id")
+
+
+def filters_from(args):
+    from qa.search import filters
+
+    return filters.build(getattr(args, "year", ()), getattr(args, "journal", ()), getattr(args, "author", ()),
+                         getattr(args, "section", ()), getattr(args, "source", ()))
+
+
+def corpus_paths(args) -> list[str]:
+    from qa.readers.corpus import bundled_corpus
+    from qa.library import library_dir, records_dir
+
+    library = getattr(args, "library", None)
+    if args.corpus:
+        paths = list(args.corpus)
+        if library:
+            paths.append(str(records_dir(library_dir(library))))
+        return paths
+    paths = [str(bundled_corpus())]
+    records = records_dir(library_dir(library))
+    if records.is_dir() and any(records.glob("*.jsonl")):
+        paths.append(str(records))
+    return paths
+
+
+def open_index_for(args, rebuild: bool = False):
+    """The index of the command's corpus and settings (built or refreshed as needed, with a
+    progress bar on a terminal); returns (index, built now)."""
+    from qa.cli.terminal import Progress
+    from qa.index.layout import Settings
+    from qa.index.open_index import open_index
+
+    corpus = corpus_paths(args)
+    bar = Progress(1, "indexing")
+    index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
+                              progress=bar.update)
+    bar.close()
+    return index, built
+
+
+def engine_for(args):
+    from qa.search.engine import Engine
+
+    index, _ = open_index_for(args)
+    return Engine(index)

@@ -1,0 +1,166 @@
+"""Commands that answer questions: `qa ask`, `qa` / `qa chat`, `qa batch`."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+
+from qa import __version__
+from qa.cli.options import corpus_options, filters_from, open_index_for, positive_int
+from qa.cli.terminal import isatty, terminal_width
+from qa.errors import QAError
+
+
+def add_parsers(sub, fmt) -> None:
+    chat = sub.add_parser("chat", help="ask questions interactively (what `qa` alone does)",
+                          formatter_class=fmt,
+                          description="An interactive session on the engine of `qa ask`: follow-up questions,\n"
+                          "citations (/cite N bibtex), whole documents (/show N), rankings explained\n"
+                          "(/explain N); /help lists the commands. With standard input not a terminal,\n"
+                          "reads one question a line and prints plain answers.",
+                          epilog='examples:\n  qa chat\n  qa chat --corpus data/corpus.jsonl -k 3\n'
+                                 '  printf "Is rituximab an option?\\nwhat about tacrolimus?\\n" | qa chat')
+    chat.add_argument("-k", type=positive_int, default=5, help="passages an answer shows (default: 5; /k N changes it)")
+    corpus_options(chat, filters=True)
+
+    ask = sub.add_parser("ask", help="answer one question", formatter_class=fmt,
+                         description="Answer one question from the corpus, with cited passages.",
+                         epilog='examples:\n  qa ask "What is the DOI of the review?"\n'
+                                '  qa ask "Is rituximab an option?" --json | jq .answer')
+    ask.add_argument("question")
+    ask.add_argument("-k", type=positive_int, default=5, help="number of passages (default: 5)")
+    ask.add_argument("--json", action="store_true", help="print the JSON result (schema 1)")
+    corpus_options(ask, filters=True)
+
+    batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
+                           description="Answer many questions. INPUT: plain text (one question a line), "
+                           "JSONL (id+question or BEIR _id+text) or CSV/TSV with id and question columns; "
+                           "'-' or absent reads stdin.",
+                           epilog="examples:\n  qa batch questions.txt > results.jsonl\n"
+                                  "  qa batch queries.jsonl --format trec -k 10 -o run.trec")
+    batch.add_argument("input", nargs="?", default="-", metavar="INPUT")
+    batch.add_argument("-o", "--output", metavar="OUTPUT", help="write here instead of stdout")
+    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
+    batch.add_argument("-k", type=positive_int, default=5,
+                       help="passages per question (documents for --format trec; default: 5)")
+    batch.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                       help="answer in N processes sharing the memory-mapped index (default: 1; "
+                       "output identical to 1)")
+    batch.add_argument("--worker-timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="with --workers: a worker that answers nothing for this long over one chunk "
+                            "(up to 16 questions) is stopped and its questions marked failed (default: 120)")
+    corpus_options(batch, filters=True)
+
+
+def _print_human(result: dict, out) -> None:
+    from qa.cli.render import render_result
+    from qa.cli.terminal import Style, use_color
+
+    print(render_result(result, Style(use_color(out)), terminal_width(out), wrap_sources=isatty(out)), file=out)
+
+
+def cmd_ask(args) -> int:
+    from qa.search.engine import Engine
+
+    index, _ = open_index_for(args)
+    result = Engine(index).ask(args.question, k=args.k, filters=filters_from(args))
+    if args.json:
+        from qa.cli.render import render_json
+
+        print(render_json(result))
+    else:
+        _print_human(result, sys.stdout)
+    return 0
+
+
+def _corpus_label(index) -> str:
+    from qa.readers.corpus import bundled_corpus
+
+    paths = index.manifest.get("corpus") or []
+    if paths == [str(bundled_corpus().resolve())]:
+        return "the bundled seed record"
+    names = [os.path.basename(p.rstrip("/")) or p for p in paths]
+    label = names[0] if names else "corpus"
+    return label + (f" +{len(names) - 1} more" if len(names) > 1 else "")
+
+
+def cmd_chat(args) -> int:
+    import io
+
+    from qa.search.engine import Engine
+    from qa.cli.chat import Chat
+    from qa.cli.terminal import Style, clean, use_color
+
+    interactive = isatty(sys.stdin) and isatty(sys.stdout)
+    started = time.perf_counter()
+    index, built = open_index_for(args)
+    seconds = time.perf_counter() - started
+    stats = index.manifest["stats"]
+    docs = stats["documents"]
+    about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
+             f"({clean(_corpus_label(index))})")
+    engine = Engine(index)
+    filters = filters_from(args)
+    if not interactive:  # `echo "question" | qa`: one question a line, plain answers
+        chat = Chat(engine, style=Style(False), width=terminal_width(), k=args.k, about=about,
+                    wrap_sources=isatty(sys.stdout), filters=filters)
+        stdin = sys.stdin
+        if hasattr(stdin, "buffer"):
+            stdin = io.TextIOWrapper(stdin.buffer, encoding="utf-8", errors="replace")
+        chat.run_lines(stdin)
+        return 0
+    style = Style(use_color(sys.stdout))
+    chat = Chat(engine, style=style, width=terminal_width, k=args.k, about=about,
+                height=lambda: max(shutil.get_terminal_size().lines - 2, 5), filters=filters)
+    banner = (f"qa {__version__} · {about} · index {'built' if built else 'loaded'} in {seconds:.2f} s · "
+              f"/help for commands, Ctrl-D to leave")
+    chat.run(banner=style.dim(banner))
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from qa.cli import workers
+    from qa.cli.batch_io import read_questions
+    from qa.search.engine import Engine
+    from qa.cli.terminal import Progress, one_line
+
+    questions = read_questions(args.input)
+    filters = filters_from(args)
+    index, _ = open_index_for(args)
+    options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
+    n_workers = min(args.workers, max(len(questions), 1))
+    if n_workers > 1 and index.path is None:
+        print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
+              f"instead of {args.workers}", file=sys.stderr)
+        n_workers = 1
+    if n_workers > 1:
+        answers = workers.Parallel(index.path, questions, n_workers, timeout=args.worker_timeout, **options)
+    else:
+        answers = workers.InProcess(Engine(index), questions, **options)
+    failed = 0
+    try:
+        try:
+            out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+        except OSError as e:
+            raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
+        try:
+            writer = answers.writer(out)  # results come as dicts, or as text formatted by workers
+            bar = Progress(len(questions), "questions")
+            for done, (qid, error, result) in enumerate(answers, 1):
+                if error is not None:
+                    failed += 1
+                    print(f"qa: question {one_line(qid)}: {one_line(error)}", file=sys.stderr)
+                writer.write(result)
+                bar.update(done)
+            writer.close()
+            bar.close()
+        finally:
+            if args.output:
+                out.close()
+    finally:
+        answers.close()
+    return 1 if failed or answers.stopped else 0
+
+
+COMMANDS = {"chat": cmd_chat, "ask": cmd_ask, "batch": cmd_batch}

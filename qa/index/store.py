@@ -1,0 +1,217 @@
+"""Index builds on disk: written completely, then published atomically; loaded by memory map.
+
+Layout of an index directory (one per corpus + settings):
+    CURRENT                 name of the build in use, replaced atomically (os.replace)
+    build-<time>-<pid>/     one complete build: manifest.json, *.npy, *.txt, blocks.npy
+A build is written under a temporary name (qa/files.py), fsynced and renamed, and only then
+named in CURRENT, so an interrupted or failed build leaves the previous one in use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from qa import files
+from qa.index import checksums, layout
+from qa.index.parts import PartArray, part_name
+from qa.index.reader import Index
+from qa.index.strings import StringTable, write_blob, write_table
+
+CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed whole at every load
+BLOCKS = "blocks.npy"  # CRC-32 of each 16 KiB block of the larger files (qa/index/checksums.py)
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+
+
+# ---------------------------------------------------------------- writing
+
+def save(index_dir: Path, data: layout.IndexData, manifest: dict, arrays=None, blobs=None, linked=None) -> Path:
+    """Write a complete build, then make it current; returns the build directory.
+
+    data: what the index holds (a field that is None is not written: an update keeps it in parts);
+    arrays: more arrays by file stem (<stem>.npy: an update's spans and parts);
+    blobs: file name -> strings (a blob part alone, its spans being among the arrays);
+    linked: file name -> (path in an earlier build, its [size, crc32], its block checksums or
+    None): unchanged files of an update, hard-linked (copied where links are refused), not
+    rewritten nor checksummed again."""
+    tables = {}
+    arrays = dict(arrays or {})
+    for f, value in layout.items(data):
+        if value is not None:
+            (tables if f.table else arrays)[f.file] = value
+    index_dir.mkdir(parents=True, exist_ok=True)
+    files.remove_dead_temporaries(index_dir)
+    name = f"build-{time.time_ns()}-{os.getpid()}"
+    tmp = files.temporary(index_dir / name)
+    tmp.mkdir()
+    try:
+        written = _write_files(tmp, arrays, tables, blobs or {})
+        sums, blocks = _checksums(tmp, written)
+        _link(tmp, linked or {}, sums, blocks)
+        where = _write_block_table(tmp, blocks, sums)
+        for f in sums:
+            files.fsync_file(tmp / f)
+        _write_manifest(tmp, {**manifest, "files": dict(sorted(sums.items())), "blocks": where,
+                              "block_size": checksums.BLOCK})
+        previous = _publish(index_dir, tmp, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _drop_old_builds(index_dir, keep={name, previous and previous.name})
+    return index_dir / name
+
+
+def _write_files(tmp: Path, arrays: dict, tables: dict, blobs: dict) -> list[str]:
+    written = []
+    for key, values in arrays.items():
+        np.save(tmp / f"{key}.npy", np.ascontiguousarray(values))
+        written.append(f"{key}.npy")
+    for key, items in tables.items():
+        write_table(tmp, key, items)
+        written += [f"{key}.txt", f"{key}.offsets.npy"]
+    for file_name, items in blobs.items():
+        write_blob(tmp / file_name, items)
+        written.append(file_name)
+    return written
+
+
+def _checksums(tmp: Path, written: list[str]) -> tuple[dict, dict]:
+    """[size, crc32] of each file; block checksums of the large ones (checked as they are read)."""
+    sums, blocks = {}, {}
+    for f in written:
+        size = (tmp / f).stat().st_size
+        if size > CHECKSUM_ON_LOAD:
+            crc, blocks[f] = checksums.file_checksums(tmp / f)
+        else:
+            crc = crc32(tmp / f)
+        sums[f] = [size, crc]
+    return sums, blocks
+
+
+def _link(tmp: Path, linked: dict, sums: dict, blocks: dict) -> None:
+    """Files an update keeps from the build before, with the checksums they already have."""
+    for file_name, (source, entry, crcs) in linked.items():
+        try:
+            os.link(source, tmp / file_name)
+        except OSError:
+            shutil.copyfile(source, tmp / file_name)
+        sums[file_name] = list(entry)
+        if crcs is not None:
+            blocks[file_name] = crcs
+
+
+def _write_block_table(tmp: Path, blocks: dict, sums: dict) -> dict:
+    """All block checksums in one file; returns where each file's run of them starts."""
+    where, start = {}, 0
+    for f in sorted(blocks):
+        where[f] = [start, len(blocks[f])]
+        start += len(blocks[f])
+    np.save(tmp / BLOCKS, np.concatenate([blocks[f] for f in sorted(blocks)] or [np.empty(0, np.uint32)]))
+    sums[BLOCKS] = [(tmp / BLOCKS).stat().st_size, crc32(tmp / BLOCKS)]
+    return where
+
+
+def _write_manifest(tmp: Path, manifest: dict) -> None:
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), "utf-8")
+    files.fsync_file(tmp / MANIFEST)
+
+
+def _publish(index_dir: Path, tmp: Path, name: str) -> Path | None:
+    """Rename the finished build into place and name it in CURRENT; returns the build it replaced."""
+    os.rename(tmp, index_dir / name)
+    previous = current_build(index_dir)
+    files.write_atomically(index_dir / CURRENT, lambda path: path.write_text(name, "utf-8"))
+    return previous
+
+
+def _drop_old_builds(index_dir: Path, keep: set) -> None:
+    """Keep the build just replaced (a reader may still be opening it); drop older ones."""
+    for old in index_dir.glob("build-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def crc32(path: Path) -> int:
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+# ---------------------------------------------------------------- reading
+
+def check_files(build_dir: Path, manifest: dict, full: bool = False) -> None:
+    """ValueError naming the first damaged file. Sizes are always compared (a truncated array is
+    caught at once); checksums for small files, or for all with full=True (`qa index --verify`)."""
+    listed = manifest.get("files")
+    if not listed:
+        raise ValueError("the manifest lists no files (an index from an older qa?)")
+    for name, (size, crc) in listed.items():
+        path = build_dir / name
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            raise ValueError(f"{name} is missing") from None
+        if actual != size:
+            raise ValueError(f"{name} has {actual} bytes, expected {size}")
+        if (full or size <= CHECKSUM_ON_LOAD) and crc32(path) != crc:
+            raise ValueError(f"{name} does not match its checksum")
+
+
+def current_build(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text("utf-8").strip()
+    except OSError:
+        return None
+    build_dir = index_dir / name
+    return build_dir if name.startswith("build-") and build_dir.is_dir() else None
+
+
+def read_manifest(build_dir: Path) -> dict | None:
+    try:
+        return json.loads((build_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load(build_dir: Path, manifest: dict | None = None) -> Index:
+    """A saved build, memory-mapped; sizes and small files' checksums are checked first, the large
+    files' blocks as they are read (qa/index/checksums.py). ValueError when it is damaged."""
+    manifest = manifest or json.loads((build_dir / MANIFEST).read_text("utf-8"))
+    check_files(build_dir, manifest, full=False)
+    noted = checksums.damage_noted(build_dir)
+    if noted:
+        raise ValueError(noted)
+    block = manifest.get("block_size")
+    if not isinstance(block, int) or block <= 0 or "blocks" not in manifest:
+        raise ValueError("the manifest lists no block checksums")
+    crcs = np.load(build_dir / BLOCKS)
+    checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
+                for f, (lo, n) in manifest["blocks"].items()}
+
+    def array(file_name: str):
+        values = np.load(build_dir / file_name, mmap_mode="r")
+        checker = checkers.get(file_name)
+        return checksums.CheckedArray(values, checker) if checker else values
+
+    parts = manifest.get("parts", {})
+
+    def value(f: layout.StoredField):
+        count = parts.get(f.file, 1)
+        if f.table:
+            return StringTable(build_dir, f.file, count, array, checkers.get)
+        if f.parts:
+            return PartArray([array(part_name(f.file, k)) for k in range(count)])
+        return array(f"{f.file}.npy")
+
+    index = Index(layout.index_data(value), manifest, build_dir)
+    index.block_crcs = lambda f: checkers[f].crcs if f in checkers else None
+    index.validate()
+    return index
