@@ -1,4 +1,4 @@
-"""Citations: Vancouver-style lines and the `source` object of the JSON result."""
+"""Citations of documents: Vancouver lines, BibTeX and RIS entries, and the `source` object of the JSON result."""
 from __future__ import annotations
 
 from qa.models import Document, Reference
@@ -28,7 +28,7 @@ def _authors(names: tuple[str, ...]) -> str:
     return ", ".join(shown)
 
 
-def _where(journal, date, volume, issue, pages) -> str:
+def where_published(journal, date, volume, issue, pages) -> str:
     """'Curr Rheumatol Rep. 2006 Jun;8(3):167-73' from whichever parts exist."""
     out = f"{journal}." if journal else ""
     tail = date or ""
@@ -57,7 +57,7 @@ def vancouver(doc: Document) -> str:
         parts.append(_authors(doc.authors) + ".")
     if doc.title:
         parts.append(doc.title.rstrip(".") + ".")
-    where = _where(doc.journal, doc.date, doc.volume, doc.issue, doc.pages)
+    where = where_published(doc.journal, doc.date, doc.volume, doc.issue, doc.pages)
     if where:
         parts.append(where.rstrip(".") + ".")
     if doc.doi:

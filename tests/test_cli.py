@@ -19,12 +19,11 @@ from qa.index.store import current_build
 
 from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_records, run_subprocess
 
-# schema 1 keys, then keys added by later issues ("corrections": spelling, issue 3;
-# "expansions": abbreviations)
+# schema 1 keys, then keys added since ("corrections": spelling; "expansions": abbreviations)
 TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions"]
 HIT_KEYS = ["rank", "score", "bm25", "tfidf", "passage_id", "doc_id", "section", "text", "highlight",
             "citation", "source"]
-# schema 1 keys in contract order, then keys added by later issues ("retracted": issue 4)
+# schema 1 keys in contract order, then keys added since ("retracted")
 SOURCE_KEYS = ["doc_id", "title", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url",
                "retracted"]
 CSV_HEADER = ["id", "question", "answer", "rank", "score", "doc_id", "passage_id", "citation", "text"]
@@ -247,7 +246,7 @@ def test_nonexistent_corpus_is_one_line_naming_it(cli, tmp_path):
 
 
 def test_unknown_corpus_format_is_one_line_naming_it(cli, tmp_path):
-    # plain text is a format since issue 4; a file of no known kind is still refused
+    # plain text is a format; a file of no known kind is refused
     odd = tmp_path / "notes.dat"
     odd.write_text("rituximab and tacrolimus\nfor nonresponding patients\n", encoding="utf-8")
     r = cli("ask", "rituximab", "--corpus", str(odd))

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.cli.options import corpus_options, open_index_for
+from qa.cli.options import corpus_options, days, open_index_for
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
@@ -27,16 +27,6 @@ def parse_size(text: str) -> int:
     if not m:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 500K, 500M, 2G or a number of bytes)")
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
-
-
-def _days(text: str) -> float:
-    try:
-        days = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return days
 
 
 def in_use_dir(args) -> Path:
@@ -186,7 +176,7 @@ def add_parsers(sub, fmt) -> None:
                                formatter_class=fmt)
     prune.add_argument("--max-size", type=parse_size, metavar="SIZE",
                        help="then remove the least recently used until the total fits (500K, 500M, 2G, bytes)")
-    prune.add_argument("--older-than", type=_days, metavar="DAYS", help="also remove those not used for DAYS days")
+    prune.add_argument("--older-than", type=days, metavar="DAYS", help="also remove those not used for DAYS days")
     prune.add_argument("--dry-run", action="store_true", help="say what would be removed; remove nothing")
     corpus_options(prune)
 

@@ -23,14 +23,22 @@ def corpus_options(p: argparse.ArgumentParser, bm25: bool = True, corpus: bool =
                        help="BM25 variant, an index-time setting (default: lucene)")
 
 
-def positive_int(value: str) -> int:
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if k < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return k
+def bounded(convert, minimum, what: str, too_small: str):
+    """An argparse type: convert(text), refused with one line when not `what` or below `minimum`."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(too_small)
+        return value
+
+    return parse
+
+
+positive_int = bounded(int, 1, "a whole number", "must be at least 1")
+days = bounded(float, 0, "a number of days", "must not be negative")
 
 
 def add_library_option(p: argparse.ArgumentParser) -> None:

@@ -176,9 +176,9 @@ def render_json(result: dict) -> str:
 # ---------------------------------------------------------------- documents
 
 def _where(doc) -> str:
-    from qa.cite import _where as where
+    from qa.cite import where_published
 
-    return where(doc.journal, doc.date, doc.volume, doc.issue, doc.pages)
+    return where_published(doc.journal, doc.date, doc.volume, doc.issue, doc.pages)
 
 
 def render_document(doc, style: Style, width: int = DEFAULT_WIDTH) -> str:

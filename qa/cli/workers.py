@@ -35,6 +35,7 @@ import time
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
+from qa import errors
 from qa.cli.batch_io import Question, ResultWriter, empty_result
 
 KILL_AFTER_ENV = "QA_TEST_KILL_WORKER_AFTER"
@@ -141,7 +142,7 @@ class Parallel:
                  per_document: bool, filters, fmt: str, warn=None, timeout: float = TIMEOUT):
         self.questions, self.fmt = questions, fmt
         self.timeout = timeout
-        self.warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
+        self.warn = warn or errors.warn
         size = chunk_size(len(questions), workers)
         self.chunks = [questions[i:i + size] for i in range(0, len(questions), size)]
         self.window = WINDOW_PER_WORKER * workers

@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+from qa import errors
 from qa.errors import InputError
 from qa.models import Document
 from qa.readers import records
@@ -102,7 +103,7 @@ def read_file(path: Path) -> list[Document]:
 
 def read_documents(files: list[Path], warn=None) -> list[Document]:
     """All documents, each file read completely before any is kept; duplicates of a doc_id skipped."""
-    warn = warn or (lambda msg: print(f"qa: {msg}", file=sys.stderr))
+    warn = warn or errors.warn
     docs: dict[str, Document] = {}
     for f in files:
         for doc in read_file(f):

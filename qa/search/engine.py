@@ -23,7 +23,7 @@ DEFAULT_K = 5
 def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
                 confidence=None, error: str | None = None, corrections: list | None = None,
                 expansions: list | None = None) -> dict:
-    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], added by the chat issue) and
+    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], qa/text/spelling.py) and
     `expansions` (abbreviations: [{"term", "expansion"}], see qa/text/abbreviations.py)."""
     out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
            "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or [],
