@@ -41,10 +41,11 @@ def hit_dict(h: Hit) -> dict:
 
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
-                 candidates: int = search.CANDIDATES):
+                 candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT):
         self.index = index
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
+        self.document_weight = document_weight  # whole-document evidence (qa/search/documents.py)
         self._corrector = None
         self._spellings = None
 
@@ -122,7 +123,8 @@ class Engine:
             return None
         expanded = self.expand(query)  # as ask searches it: abbreviations expanded
         ranked = search.rank(self.index, query, self.candidates, self.fusion_weight,
-                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings))
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                             document_weight=self.document_weight)
         searched = ranked.query
         where = np.flatnonzero(ranked.passages == p)
         terms = search.term_contributions(self.index, ranked.terms, p, ranked.extra, ranked.extra_weight)
@@ -149,7 +151,8 @@ class Engine:
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
-                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings))
+                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                             document_weight=self.document_weight)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)

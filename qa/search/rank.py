@@ -1,7 +1,11 @@
 """Question -> ranked passages: BM25 over the postings of the query terms, then TF-IDF reranking.
 
 Fusion (chosen on the tuning half of PubMedQA dev, see README):
-    final = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+    passage = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+    final = (1 − d) · passage + d · document / max(document of the candidates' documents)
+where `document` is the BM25 of the passage's whole document (qa/search/documents.py): every
+passage of a document gets its document's evidence, so documents rank by their best window plus
+what the whole document says, and the best passage of each is still the one to show.
 
 Expansions (abbreviations, qa/text/abbreviations.py; hyphenation and spacing variants, qa/text/spacing.py)
 are searched with the question at a lower weight: each of their terms counts EXPANSION_WEIGHT in
@@ -20,9 +24,11 @@ from qa.index.checksums import raw
 from qa.text.analyze import analyze
 from qa.text.chunk import METADATA_LABELS
 from qa.index.reader import Index
+from qa.search import documents
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
+DOCUMENT_WEIGHT = 0.0  # d above
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 # Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
 LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
@@ -40,6 +46,7 @@ class Ranked:
     final: np.ndarray = field(default_factory=lambda: np.empty(0))
     bm25: np.ndarray = field(default_factory=lambda: np.empty(0))
     tfidf: np.ndarray = field(default_factory=lambda: np.empty(0))
+    document: np.ndarray = field(default_factory=lambda: np.empty(0))  # the document's evidence, 0..1
     q_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     q_weights: np.ndarray = field(default_factory=lambda: np.empty(0))
 
@@ -135,7 +142,8 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
-         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "") -> Ranked:
+         expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
+         document_weight: float = DOCUMENT_WEIGHT) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
@@ -159,13 +167,23 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
         cos = index.cosine(passages, q_ids, q_weights)
     else:  # BM25 order only: the cosine is not needed to rank
         cos = np.zeros(len(passages))
-    top = b.max() if len(b) else 0.0
-    norm = b / top if top > 0 else b
-    final = (1.0 - weight) * norm + weight * cos
+    final = (1.0 - weight) * _scaled(b) + weight * cos
+    whole = np.zeros(len(passages))
+    if document_weight > 0:
+        docs, owner = np.unique(np.asarray(index.passages.doc)[passages], return_inverse=True)
+        whole = _scaled(documents.scores(index, ids, weights, docs))[owner]
+        final = (1.0 - document_weight) * final + document_weight * whole
     order = np.lexsort((passages, -final))
     result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
+    result.document = whole[order]
     result.q_ids, result.q_weights = q_ids, q_weights
     return result
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """values / their maximum (as they are when the maximum is not positive)."""
+    top = values.max() if len(values) else 0.0
+    return values / top if top > 0 else values
 
 
 def best_per_document(index: Index, ranked: Ranked, k: int) -> list[int]:

@@ -1,0 +1,115 @@
+"""Questions in a clinician's words: the PubMedQA paraphrases next to the questions as written,
+and the questions about the bundled seed record.
+
+Data (../shared/data/clinician, see its README): `pubmedqa-paraphrase-dev.jsonl`, 120 PubMedQA dev
+questions rewritten the way a clinician types them (gold abstract and answer unchanged), and
+`seed-dev.jsonl`, 22 questions about the seed record (16 answerable, with strings a correct
+answer contains; 6 it cannot answer). PubMedQA: Jin et al., EMNLP 2019 (MIT licence).
+
+Reported in one run, per half of the dev split of bench/pubmedqa.py (tune: where weights are
+chosen; check: held out), for the paraphrases and for the same questions as written:
+R@1, MRR@10 and answer-from-conclusion of qa (lexical, and with the semantic stage where it is
+installed) and of bm25s (whole abstract, stemmed). Seed questions: answerable ones answered with
+an expected string at confidence >= 0.5, an expected string in one of the top 3 passages;
+unanswerable ones left without an answer.
+
+Usage (from the repo root):  python bench/clinician.py [--data DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+sys.path.insert(0, str(ROOT))
+
+import pubmedqa  # noqa: E402  (the PubMedQA bench: its runs, measures and split)
+from qa.index.layout import Settings  # noqa: E402
+from qa.index.open_index import open_index  # noqa: E402
+from qa.search.engine import Engine  # noqa: E402
+from qa.search.evaluate import read_jsonl, read_qrels  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent.parent / "shared" / "data"
+COLUMNS = ["R@1", "MRR@10", "answer-from-conclusion"]
+
+
+def seed_scores(engine: Engine, questions: list[dict]) -> dict:
+    """The seed-dev scores, and the ids of the questions missed by each."""
+    answered, top3, unanswered = [], [], []
+    for q in questions:
+        result = engine.ask(q["question"])
+        answer = ((result["answer"] or {}).get("text") or "").lower()
+        expect = [e.lower() for e in q["expect"]]
+        if q["kind"] == "answerable":
+            answered.append((q["id"], any(e in answer for e in expect) and (result["confidence"] or 0) >= 0.5))
+            texts = [h["text"].lower() for h in result["hits"][:3]]
+            top3.append((q["id"], any(e in t for e in expect for t in texts)))
+        else:
+            unanswered.append((q["id"], result["answer"] is None))
+    return {name: (sum(ok for _, ok in rows), len(rows), [i for i, ok in rows if not ok])
+            for name, rows in (("answerable, answered with confidence >= 0.5", answered),
+                               ("answerable, expected string in the top 3 passages", top3),
+                               ("unanswerable, no answer", unanswered))}
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="the shared data folder (default: %(default)s)")
+    args = p.parse_args(argv)
+    command = "python bench/clinician.py" + ("" if not argv else " " + shlex.join(argv))
+    data = Path(args.data)
+    log = lambda text="": print(text, flush=True)  # noqa: E731
+
+    corpus = data / "pubmedqa" / "corpus.jsonl"
+    docs = read_jsonl(corpus)
+    qrels = read_qrels(data / "pubmedqa" / "qrels-dev.tsv")
+    gold = {row["_id"]: row.get("long_answer") for row in read_jsonl(data / "pubmedqa" / "answers-dev.jsonl")}
+    paraphrases = read_jsonl(data / "clinician" / "pubmedqa-paraphrase-dev.jsonl")
+    sets = {"paraphrased": [(r["_id"], r["text"]) for r in paraphrases],
+            "as written": [(r["_id"], r["original"]) for r in paraphrases]}
+    halves = {"tune": [r["_id"] for r in paraphrases if pubmedqa.is_tune(r["_id"])],
+              "check": [r["_id"] for r in paraphrases if not pubmedqa.is_tune(r["_id"])]}
+    log(f"# Clinician-worded questions — `{command}`\n")
+    log(f"{len(paraphrases)} PubMedQA dev questions, each paraphrased and as written (tune half "
+        f"{len(halves['tune'])}, check half {len(halves['check'])}); {len(docs)} abstracts. "
+        "PubMedQA: Jin et al., EMNLP 2019 (MIT).\n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index, _ = open_index([str(corpus)], Settings(), index_dir=tmp)
+        systems = [("qa", lambda questions: pubmedqa.run_qa(Engine(index), "qa", questions)[0]),
+                   ("bm25s+stem", lambda questions: pubmedqa.run_bm25s(docs, questions, lambda _: None))]
+        rows = {}
+        for system, run_of in systems:
+            for wording, questions in sets.items():
+                started = time.perf_counter()
+                run = run_of(questions)
+                rows[(system, wording)] = (run, time.perf_counter() - started)
+        for half, qids in halves.items():
+            log(f"## {half} half: {len(qids)} questions\n")
+            table = []
+            for (system, wording), (run, _) in rows.items():
+                table.append((f"{system}, {wording}", pubmedqa.metrics(run, qids, qrels, gold)))
+            log(pubmedqa.table(table, COLUMNS) + "\n")
+
+    seed = [json.loads(line) for line in (data / "clinician" / "seed-dev.jsonl").read_text("utf-8").splitlines()
+            if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        from qa.readers.corpus import bundled_corpus
+
+        index, _ = open_index([str(bundled_corpus())], Settings(), index_dir=tmp)
+        log("## Seed record questions (seed-dev.jsonl)\n")
+        log("| | score | missed |\n|---|---|---|")
+        for name, (ok, total, missed) in seed_scores(Engine(index), seed).items():
+            log(f"| {name} | {ok}/{total} | {', '.join(missed) or '—'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Whole-document evidence: BM25 of each document over all its own text, from the passage postings.
+
+A document is ranked by its best passage window plus this score, so a question whose words are
+spread over the title and several sentences finds the document that has them all, not one that
+repeats a single word densely. Windows stay the unit of highlighting and answering.
+
+A document's text here is its metadata and body passages (not its reference list, which speaks
+of other works). Windows overlap (three sentences, advancing by two), so a term's count in a
+document is the sum of its counts in these passages, and the document's length the sum of their
+lengths: both count most sentences about one and a half times, alike for every document. The
+score is computed at query time from the postings of the question's terms (their stored counts),
+so it follows the index exactly through updates and costs what the postings cost.
+
+    score(q, d) = Σ_t w_t · idf_d(t) · tf(t,d) / (tf(t,d) + k1 · (1 − b + b · |d| / avgdl_d))
+
+with Lucene's idf over documents, idf_d(t) = ln(1 + (D − df_d(t) + 0.5) / (df_d(t) + 0.5)).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from qa.index import bm25
+from qa.index.checksums import raw
+from qa.index.layout import KINDS
+
+REFERENCE = KINDS.index("reference")
+
+
+def lengths(index) -> np.ndarray:
+    """Each document's length: the summed lengths of its own (not reference) passages."""
+    cached = getattr(index, "_document_lengths", None)
+    if cached is None:
+        own = np.asarray(index.passages.kind) != REFERENCE
+        cached = np.bincount(np.asarray(index.passages.doc)[own], weights=np.asarray(index.passages.length)[own],
+                             minlength=index.n_documents)
+        index._document_lengths = cached
+    return cached
+
+
+def scores(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The documents' BM25 scores (aligned with `docs`) for query terms `ids` weighing `weights`."""
+    out = np.zeros(len(docs))
+    if len(ids) == 0 or len(docs) == 0:
+        return out
+    postings = index.postings
+    starts, ends = postings.indptr[ids], postings.indptr[np.asarray(ids) + 1]
+    sizes = ends - starts
+    total = int(sizes.sum())
+    if total == 0:
+        return out
+    offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+    passages = raw(postings.indices, starts, ends)[offsets]
+    tf = raw(postings.tf, starts, ends)[offsets].astype(np.float64)
+    term = np.repeat(np.arange(len(ids)), sizes)
+    own = np.asarray(index.passages.kind)[passages] != REFERENCE
+    passages, tf, term = passages[own], tf[own], term[own]
+    doc = np.asarray(index.passages.doc)[passages].astype(np.int64)
+    n_docs = index.n_documents
+    cells, inverse = np.unique(term * n_docs + doc, return_inverse=True)
+    cell_tf = np.bincount(inverse, weights=tf, minlength=len(cells))
+    cell_term, cell_doc = cells // n_docs, cells % n_docs
+    df = np.bincount(cell_term, minlength=len(ids))
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    length = lengths(index)
+    avgdl = float(length.mean()) if n_docs else 1.0
+    norm = bm25.K1 * (1.0 - bm25.B + bm25.B * length[cell_doc] / (avgdl or 1.0))
+    contribution = np.asarray(weights, dtype=np.float64)[cell_term] * idf[cell_term] * cell_tf / (cell_tf + norm)
+    scored, owner = np.unique(cell_doc, return_inverse=True)
+    totals = np.bincount(owner, weights=contribution, minlength=len(scored))
+    docs = np.asarray(docs, dtype=np.int64)
+    at = np.minimum(np.searchsorted(scored, docs), len(scored) - 1)
+    return np.where(scored[at] == docs, totals[at], 0.0)
