@@ -1,6 +1,7 @@
-"""What several readers share: reading a file with one-line errors, and structured-abstract labels."""
+"""What several readers share: reading a file with one-line errors, one_line, structured-abstract labels."""
 from __future__ import annotations
 
+import re
 
 from qa.errors import InputError
 
@@ -17,6 +18,8 @@ LABEL_WORDS = frozenset(
     """.split()
 )
 KEYWORD_LABELS = frozenset({"keywords", "key words"})
+
+_SPACES = re.compile(r"\s+")
 
 
 def read_bytes(path, limit: int | None = None, kind: str = "file") -> bytes:
@@ -41,3 +44,11 @@ def read_utf8(path) -> str:
         raise InputError(
             str(path), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
         ) from None
+
+
+def one_line(text: str | None) -> str | None:
+    """Whitespace folded to single spaces; None for nothing."""
+    if text is None:
+        return None
+    text = _SPACES.sub(" ", text).strip()
+    return text or None

@@ -1,9 +1,69 @@
-"""Document ids shared by all readers: the PMID when known, else the DOI, else a readable slug."""
+"""Identifiers for all readers: DOIs, PMIDs and PMC ids in fields, notes and links, and document ids.
+
+Document ids: the PMID when known, else the DOI, else a readable slug.
+"""
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Sequence
+
+from qa.readers.common import one_line
+
+# --- DOIs, PMIDs and PMC ids in fields, notes and links -----------------------------------
+
+_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.I)
+_DOI_IN_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def clean_doi(value: str | None) -> str | None:
+    """'https://doi.org/10.1/x', 'doi: 10.1/x', '10.1/x.' -> '10.1/x'; None if not a DOI."""
+    value = one_line(value)
+    if not value:
+        return None
+    value = _DOI_PREFIX.sub("", value).rstrip(".,;")
+    return value if _DOI_SHAPE.match(value) else None
+
+
+_PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})\b")
+_PMC_ID = re.compile(r"\b(PMC\d{3,9})\b")
+_PMID_NOTE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.I)
+
+
+def pmid_from_urls(urls) -> str | None:
+    for url in urls:
+        m = _PUBMED_URL.search(url)
+        if m:
+            return m.group(1)
+    return None
+
+
+def doi_from_urls(urls) -> str | None:
+    for url in urls:
+        m = _DOI_IN_URL.match(url.strip())
+        if m:
+            return clean_doi(m.group(1))
+    return None
+
+
+def pmc_from(texts) -> str | None:
+    for text in texts:
+        m = _PMC_ID.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def pmid_from_notes(texts) -> str | None:
+    for text in texts:
+        m = _PMID_NOTE.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+# --- document ids ----------------------------------------------------------------------
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Trailing initials of a MEDLINE-style name ("Ytterberg SR"): the surname is what precedes them.
