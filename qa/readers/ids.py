@@ -1,4 +1,4 @@
-"""Identifiers for all readers: DOIs, PMIDs and PMC ids in fields, notes and links, and document ids.
+"""Identifiers for all readers: DOIs, PMIDs and PMC ids in fields, notes, links and text; document ids.
 
 Document ids: the PMID when known, else the DOI, else a readable slug.
 """
@@ -60,6 +60,36 @@ def pmid_from_notes(texts) -> str | None:
         m = _PMID_NOTE.search(text)
         if m:
             return m.group(1)
+    return None
+
+
+# --- DOIs in running text (plain text, Markdown, PDF) ---------------------------------
+
+_DOI_PREFIXED = re.compile(
+    r"(?:\bdoi\s*:?\s*|\bhttps?://(?:dx\.)?doi\.org/|\bdoi\.org/)(10\.\d{4,9}/[^\s\"<>]+)",
+    re.IGNORECASE,
+)
+_DOI_BARE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
+
+
+def _tidy_doi(doi: str) -> str | None:
+    # Running text closes sentences and brackets right after a DOI: drop what is not its own.
+    doi = doi.rstrip(".,;:")
+    while doi and doi[-1] in ")]}" and doi.count(doi[-1]) > doi.count({")": "(", "]": "[", "}": "{"}[doi[-1]]):
+        doi = doi[:-1].rstrip(".,;:")
+    return doi if re.match(r"^10\.\d{4,9}/\S+$", doi) else None
+
+
+def find_doi(text: str, bare: bool = False) -> str | None:
+    """The first DOI written "doi:10..." / "DOI 10..." / "https://doi.org/10..." in text.
+
+    With bare=True a DOI printed without any prefix counts too (reference entries).
+    """
+    for pattern in ((_DOI_PREFIXED, _DOI_BARE) if bare else (_DOI_PREFIXED,)):
+        for m in pattern.finditer(text):
+            doi = _tidy_doi(m.group(1))
+            if doi:
+                return doi
     return None
 
 
