@@ -72,6 +72,8 @@ from qa.readers.common import one_line, read_utf8
 from qa.readers.ids import (
     clean_doi,
     doi_from_urls,
+    is_pmid,
+    labelled_pmid,
     make_doc_id,
     pmc_from,
     pmid_from_notes,
@@ -96,7 +98,6 @@ _BARE_SPECIAL = re.compile(r"(?<!\\)([&%])")
 # for it matters on long fields (a 1 MB plain-text title took 6 s).
 _LATEX_SYNTAX = re.compile(r"[\\{}$%&~^_#]|--|``|''|[!?]`")
 _DASHES = re.compile(r"\s*(?:--+|[\u2010-\u2015\u2212])\s*")
-_DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _MONTH_WORD = re.compile(r"[A-Za-z]+\.?|\d{1,2}")
 
@@ -292,10 +293,10 @@ def _eprint(fields: dict, *types: str) -> str | None:
 
 def _pmid(fields: dict, notes: list[str], urls: list[str]) -> str | None:
     for value in (_raw(fields, "pmid"), _eprint(fields, "pubmed", "pmid")):
-        if value:
-            m = _DIGITS.match(value) or re.search(r"\bPMID:?\s*(\d{1,9})\b", value, re.I)
-            if m:
-                return m.group(1)
+        if value:  # stripped by _raw: a PMID field is the digits alone
+            pmid = value if is_pmid(value) else labelled_pmid(value)
+            if pmid:
+                return pmid
     return pmid_from_notes(notes) or pmid_from_urls(urls)
 
 

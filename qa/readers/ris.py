@@ -33,7 +33,7 @@ line numbers, records left open (rispy drops a record without ER silently), and 
 outside any record.
 
 Names, dates, abstracts, keywords and retraction notes are read as the BibTeX reader reads
-them (qa.readers.citation_fields); DOIs, PMIDs and PMC ids by the helpers of qa.readers.ids.
+them (qa.readers.citation_fields); DOIs, PMIDs and PMC ids by the rules of qa.readers.ids.
 """
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ from qa.readers.citation_fields import (
 )
 from qa.readers.common import one_line, read_utf8
 from qa.readers.ids import (
+    DOI_START,
+    accession_pmid,
     clean_doi,
     doi_from_urls,
     make_doc_id,
@@ -214,7 +216,6 @@ def _pages(tags: dict) -> str | None:
 
 
 _PUBMED_DB = re.compile(r"pubmed|medline|\bnlm\b|ncbi", re.I)
-_ACCESSION_PMID = re.compile(r"^(?:PMID:?\s*)?(\d{1,9})$", re.I)
 _NOTE_KEYS = ("notes", "note", "accession_number") + tuple(f"custom{n}" for n in range(1, 9))
 
 
@@ -222,16 +223,16 @@ def _pmid(tags: dict, urls: list[str]) -> str | None:
     accession = _first(tags, "accession_number")
     database = _first(tags, "name_of_database")
     if accession:
-        m = _ACCESSION_PMID.match(accession)
+        pmid = accession_pmid(accession)
         explicit = accession.upper().startswith("PMID")
-        if m and (explicit or not database or _PUBMED_DB.search(database)):
-            return m.group(1)
+        if pmid and (explicit or not database or _PUBMED_DB.search(database)):
+            return pmid
     notes = [v for key in _NOTE_KEYS for v in _values(tags, key)]
     return pmid_from_notes(notes) or pmid_from_urls(urls)
 
 
 # Some exports put the DOI or a link in M3 (type of work): that is no article type.
-_DOI_LIKE = re.compile(r"^(?:doi:|10\.\d{4,9}/|https?://)", re.I)
+_DOI_LIKE = re.compile(r"^(?:doi:|" + DOI_START + r"|https?://)", re.I)
 
 
 def _article_types(tags: dict) -> tuple[str, ...]:
