@@ -12,7 +12,8 @@ from qa.errors import InputError
 from qa.models import Section
 from qa.readers.ids import make_doc_id
 from qa.readers.pubmed_page import read_pubmed_page
-from qa.readers.ris import abstract_sections, looks_like_ris, parse_ris, read_ris
+from qa.readers.citation_fields import abstract_sections
+from qa.readers.ris import looks_like_ris, parse_ris, read_ris
 from citation_docs import ROUND_TRIP_DOCS, metadata
 
 PUBMED = FIXTURES / "ris-pubmed-2.ris"

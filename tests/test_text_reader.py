@@ -5,7 +5,9 @@ import pytest
 
 from conftest import FIXTURES
 from qa.errors import InputError
-from qa.readers.text import read_markdown, read_plain, read_text, split_authors, strip_inline
+from qa.readers.layout import split_authors
+from qa.readers.markdown import read_markdown, strip_inline
+from qa.readers.text import read_plain, read_text
 
 MARKDOWN = FIXTURES / "markdown-article.md"
 TEXT = FIXTURES / "text-article.txt"

@@ -22,7 +22,8 @@ Every entry (@article, @inproceedings, @misc, ...) becomes a Document. Fields re
     pmcid                     the pmcid field, eprint with eprinttype = pmc, "PMC123" in a note
     keywords                  split on ";" when the field has one, else on ","
     abstract                  labels inside ("BACKGROUND: ...") become Document.sections
-    note, annote, annotation  a note saying the work is retracted marks it (see ris.says_retracted)
+    note, annote, annotation  a note saying the work is retracted marks it (see
+                              citation_fields.says_retracted)
 
 bibtexparser v2 splits the file into entries (`parse_string` with the `NormalizeFieldKeys` and
 `SeparateCoAuthors` middlewares). Its `LatexDecodingMiddleware` is not used, for two reasons:
@@ -57,23 +58,26 @@ from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_la
 
 from qa.errors import InputError
 from qa.models import Document
-from qa.readers.ids import make_doc_id
-from qa.readers.ris import (
+from qa.readers.citation_fields import (
     abstract_sections,
-    clean_doi,
     date_parts,
     dedupe,
-    doi_from_urls,
     month_abbreviation,
-    one_line,
     person_name,
-    pmc_from,
-    pmid_from_notes,
-    pmid_from_urls,
-    read_text,
     says_retracted,
     split_keywords,
     title_says_retracted,
+)
+from qa.readers.common import one_line, read_utf8
+from qa.readers.ids import (
+    clean_doi,
+    doi_from_urls,
+    is_pmid,
+    labelled_pmid,
+    make_doc_id,
+    pmc_from,
+    pmid_from_notes,
+    pmid_from_urls,
 )
 
 # bibtexparser logs each failed block as a warning, which Python prints to stderr when the
@@ -94,7 +98,6 @@ _BARE_SPECIAL = re.compile(r"(?<!\\)([&%])")
 # for it matters on long fields (a 1 MB plain-text title took 6 s).
 _LATEX_SYNTAX = re.compile(r"[\\{}$%&~^_#]|--|``|''|[!?]`")
 _DASHES = re.compile(r"\s*(?:--+|[\u2010-\u2015\u2212])\s*")
-_DIGITS = re.compile(r"^\s*(\d{1,9})\s*$")
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _MONTH_WORD = re.compile(r"[A-Za-z]+\.?|\d{1,2}")
 
@@ -124,7 +127,7 @@ def looks_like_bibtex(text_head: str) -> bool:
 
 def read_bibtex(path) -> list[Document]:
     """Every entry of a BibTeX file (UTF-8, BOM and CRLF accepted) as a Document."""
-    return parse_bibtex(read_text(path), str(path))
+    return parse_bibtex(read_utf8(path), str(path))
 
 
 def parse_bibtex(text: str, path: str) -> list[Document]:
@@ -290,10 +293,10 @@ def _eprint(fields: dict, *types: str) -> str | None:
 
 def _pmid(fields: dict, notes: list[str], urls: list[str]) -> str | None:
     for value in (_raw(fields, "pmid"), _eprint(fields, "pubmed", "pmid")):
-        if value:
-            m = _DIGITS.match(value) or re.search(r"\bPMID:?\s*(\d{1,9})\b", value, re.I)
-            if m:
-                return m.group(1)
+        if value:  # stripped by _raw: a PMID field is the digits alone
+            pmid = value if is_pmid(value) else labelled_pmid(value)
+            if pmid:
+                return pmid
     return pmid_from_notes(notes) or pmid_from_urls(urls)
 
 

@@ -1,6 +1,8 @@
-"""What several readers share: reading a file with one-line errors, and structured-abstract labels."""
+"""What several readers share: reading and decoding files with one-line errors, one_line, label words."""
 from __future__ import annotations
 
+import codecs
+import re
 
 from qa.errors import InputError
 
@@ -17,6 +19,10 @@ LABEL_WORDS = frozenset(
     """.split()
 )
 KEYWORD_LABELS = frozenset({"keywords", "key words"})
+
+TEXT_MAX_BYTES = 64 * 1024 * 1024  # a text or Markdown file larger than this is not an article
+
+_SPACES = re.compile(r"\s+")
 
 
 def read_bytes(path, limit: int | None = None, kind: str = "file") -> bytes:
@@ -41,3 +47,46 @@ def read_utf8(path) -> str:
         raise InputError(
             str(path), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line
         ) from None
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Bytes -> str with "\\n" line ends; InputError for invalid UTF-8, NUL bytes, empty files.
+
+    A UTF-8 BOM is skipped and a UTF-16 BOM honoured; CRLF and lone CR are line ends, a form
+    feed (a page break) a paragraph break.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise InputError(path, f"invalid UTF-16 at byte {e.start}") from None
+    else:
+        if b"\x00" in data:
+            offset = data.index(b"\x00")
+            raise InputError(path, f"binary file (NUL byte at byte {offset}), not text",
+                             data.count(b"\n", 0, offset) + 1)
+        base = 3 if data.startswith(codecs.BOM_UTF8) else 0
+        try:
+            text = data[base:].decode("utf-8")
+        except UnicodeDecodeError as e:
+            offset = base + e.start
+            line = data.count(b"\n", 0, offset) + 1
+            raise InputError(path, f"invalid UTF-8 at byte {offset} (0x{data[offset]:02X}); "
+                                   f"save the file as UTF-8", line) from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    if not text.strip():
+        raise InputError(path, "empty file")
+    return text
+
+
+def read_text_file(path: str) -> str:
+    """A plain-text or Markdown file decoded by decode_text; InputError above TEXT_MAX_BYTES."""
+    return decode_text(read_bytes(path, TEXT_MAX_BYTES, "file"), path)
+
+
+def one_line(text: str | None) -> str | None:
+    """Whitespace folded to single spaces; None for nothing."""
+    if text is None:
+        return None
+    text = _SPACES.sub(" ", text).strip()
+    return text or None

@@ -34,14 +34,11 @@ from dataclasses import dataclass, field
 from qa.errors import InputError
 from qa.models import Document, Section
 from qa.readers.common import read_utf8
-from qa.readers.ids import make_doc_id
+from qa.readers.ids import is_pmid, make_doc_id, tagged_doi, tagged_pmc
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also splits on \x0c, \u2028 ...
 # "PMID- 1", "TI  - x", "AB  -" (empty value): a tag left-justified in four columns, then "-".
 _TAG_LINE = re.compile(r"^(?P<tag>[A-Z][A-Z0-9]{0,3}) *-(?: (?P<value>.*))?$")
-_PMID = re.compile(r"^\d{1,9}$")
-_DOI_ID = re.compile(r"^(?P<id>\S.*?)\s*\[doi\]$", re.IGNORECASE)
-_PMC_ID = re.compile(r"^(?P<id>PMC\d+)\s*\[pmc\]$", re.IGNORECASE)
 
 # A structured-abstract label inside the joined AB text: capitals (and digits, spaces, "&",
 # "/", ",", "-") followed by ": ", at the start of the abstract or of a paragraph, or after a
@@ -204,7 +201,7 @@ def _preview(line: str) -> str:
 def _document(record: _Record, path: str) -> Document:
     where = f"record {record.number} (line {record.line})"
     pmid = record.first("PMID")
-    if pmid is not None and not _PMID.match(pmid):
+    if pmid is not None and not is_pmid(pmid):
         raise InputError(path, f"{where}: PMID {pmid!r} is not a number")
     title = record.first("TI") or record.first("BTI")  # BTI: book title of a book record
     if pmid is None and title is None:
@@ -269,9 +266,9 @@ def full_name(fau: str) -> str:
 def _doi(record: _Record) -> str | None:
     for tag in ("LID", "AID"):
         for value in record.all(tag):
-            m = _DOI_ID.match(value)
-            if m:
-                return m.group("id")
+            doi = tagged_doi(value)
+            if doi:
+                return doi
     return None
 
 
@@ -280,9 +277,9 @@ def _pmc(record: _Record) -> str | None:
     if pmc:
         return pmc
     for value in record.all("AID") + record.all("LID"):
-        m = _PMC_ID.match(value)
-        if m:
-            return m.group("id")
+        pmc = tagged_pmc(value)
+        if pmc:
+            return pmc
     return None
 
 

@@ -11,7 +11,7 @@ What is read:
     page (when it is larger than the body text), else the first substantial line(s) that
     are not a journal header, DOI, date or author list; else the file name.
   * authors: the /Author metadata only, split on ";" or " and " / "," lists (see
-    text.split_authors); the page is never guessed from.
+    layout.split_authors); the page is never guessed from.
   * doi: a /doi metadata entry, else the first "doi:10..." / "DOI 10..." /
     "https://doi.org/10..." in the text, the references excluded (those are cited works').
   * sections: headings seen as lines of their own ("Abstract", "1. Introduction",
@@ -47,14 +47,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.errors import InputError
-from qa.readers.common import read_bytes
 from qa.models import Document, Section
-from qa.readers.ids import make_doc_id
-from qa.readers.text import (
+from qa.readers.common import read_bytes
+from qa.readers.ids import find_doi, make_doc_id
+from qa.readers.layout import (
     KNOWN_HEADINGS,
     SectionBuilder,
     clean_line,
-    find_doi,
     heading_key,
     heading_label,
     join_lines,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from qa.errors import InputError
 from qa.models import Document, Reference, Section
 from qa.readers.common import KEYWORD_LABELS, LABEL_WORDS, read_utf8
-from qa.readers.ids import make_doc_id
+from qa.readers.ids import labelled_doi, labelled_pmid, make_doc_id
 
 # --- line level -------------------------------------------------------------------------
 
@@ -124,8 +124,6 @@ _REF_CITATION = re.compile(
 _REF_NUMBER = re.compile(r"^\d+\.\s+")
 _REF_SITE_LINKS = re.compile(r"(?:\s+-\s+(?:PubMed|PMC|DOI|Google Scholar))+\s*$")
 
-_DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/\S+)", re.IGNORECASE)
-_PMID = re.compile(r"\bPMID:\s*(\d{1,9})\b")
 _META_LINE = re.compile(r"^(?:PMID|PMCID|doi):", re.IGNORECASE)
 
 # Names in references: "Dalakas MC", "van der Meer JW", "Hernández-García C", "Smith JA Jr".
@@ -142,7 +140,6 @@ _ET_AL = re.compile(r"^et al\.?$", re.IGNORECASE)
 # --- abstract ---------------------------------------------------------------------------
 
 _LABEL = re.compile(r"^(?P<label>[^\W\d_]+(?:[ /&,-]+[^\W\d_]+){0,5}):\s+(?P<body>\S.*)$")
-_LABEL_WORDS, _KEYWORD_LABELS = LABEL_WORDS, KEYWORD_LABELS
 
 
 # --- format sniffing: page chrome, or a citation line near an Abstract heading ---------
@@ -297,12 +294,12 @@ def _take_meta(line: str, header: _Header) -> bool:
     """Record a metadata line ("PMID: 123 DOI: 10..."); False when the line is something else."""
     if not _META_LINE.match(line):
         return False
-    pmid = _PMID.search(line)
+    pmid = labelled_pmid(line, printed=True)
     if pmid and header.pmid is None:
-        header.pmid = pmid.group(1)
-    doi = _DOI.search(line)
+        header.pmid = pmid
+    doi = labelled_doi(line)
     if doi and header.doi is None:
-        header.doi = _clean_doi(doi.group(1))
+        header.doi = doi
     return True
 
 
@@ -332,9 +329,9 @@ def _apply_top_citation(line: str, header: _Header) -> None:
     header.volume = _strip_or_none(m.group("volume"))
     header.issue = _strip_or_none(m.group("issue"))
     header.pages = _strip_or_none(m.group("pages"))
-    doi = _DOI.search(line)  # "Curr Rheumatol Rep. 2006 Jun;8(3):167-73. doi: 10...."
+    doi = labelled_doi(line)  # "Curr Rheumatol Rep. 2006 Jun;8(3):167-73. doi: 10...."
     if doi and header.doi is None:
-        header.doi = _clean_doi(doi.group(1))
+        header.doi = doi
 
 
 def _read_title_block(
@@ -433,7 +430,7 @@ def _label_of(paragraph: str) -> re.Match | None:
         return None
     label = m.group("label")
     first = label.split()[0].lower().strip(",/&-")
-    if label.isupper() or first in _LABEL_WORDS:
+    if label.isupper() or first in LABEL_WORDS:
         return m
     return None
 
@@ -448,7 +445,7 @@ def _parse_abstract(lines: list[tuple[int, str]]) -> tuple[list[Section], list[s
     keywords: list[str] = []
     for paragraph in _paragraphs(lines):
         m = _label_of(paragraph)
-        if m and m.group("label").lower() in _KEYWORD_LABELS:
+        if m and m.group("label").lower() in KEYWORD_LABELS:
             keywords.extend(_split_keywords(m.group("body")))
         elif m:
             parts.append((m.group("label"), [m.group("body")]))
@@ -478,8 +475,6 @@ def _parse_reference(number: int, line: str) -> Reference:
     """One reference line; fields the line does not clearly give stay None."""
     text = _REF_SITE_LINKS.sub("", _REF_NUMBER.sub("", line)).strip()
     m = _best_citation(text)
-    doi = _DOI.search(text)
-    pmid = _PMID.search(text)
     authors, title = _authors_and_title(text[: m.start()] if m else "")
     return Reference(
         number=number,
@@ -491,8 +486,8 @@ def _parse_reference(number: int, line: str) -> Reference:
         pages=_strip_or_none(m.group("pages")) if m else None,
         title=title,
         authors=authors,
-        doi=_clean_doi(doi.group(1)) if doi else None,
-        pmid=pmid.group(1) if pmid else None,
+        doi=labelled_doi(text),
+        pmid=labelled_pmid(text, printed=True),
     )
 
 
@@ -543,10 +538,6 @@ def _make_document(header, types, sections, references, keywords, path) -> Docum
 
 def _year(date: str | None) -> str | None:
     return date[:4] if date and date[:4].isdigit() else None
-
-
-def _clean_doi(doi: str) -> str:
-    return doi.rstrip(".,;")
 
 
 def _strip_or_none(value: str | None) -> str | None:

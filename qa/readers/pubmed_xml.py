@@ -40,14 +40,13 @@ from defusedxml import DefusedXmlException, EntitiesForbidden
 
 from qa.errors import InputError
 from qa.models import Document, Reference, Section
-from qa.readers.ids import make_doc_id
+from qa.readers.ids import CITED_DOI_PATTERN, is_pmid, make_doc_id
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle")
 _SET_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _RETRACTED_TYPE = "retracted publication"
-_PMID = re.compile(r"^\d{1,9}$")
 
 # Sniffing: an XML declaration, comments and a DOCTYPE may precede the root element.
 _SNIFF = re.compile(
@@ -66,7 +65,7 @@ _DATE = r"(?:1[5-9]|20)\d\d(?: [A-Z][a-z]{2,8}(?:-[A-Z][a-z]{2,8})?(?: \d{1,2}(?
 _REF_SOURCE = re.compile(
     rf"^(?P<journal>[^.;]+)\. (?P<date>{_DATE})"
     r"(?:;(?P<volume>[^();:]+?)?(?:\((?P<issue>[^()]+)\))?(?::(?P<pages>[^;]+?))?)?"
-    r"(?:\.? doi: ?(?P<doi>10\.\S+?))?\.?$"
+    r"(?:\.? doi: ?(?P<doi>" + CITED_DOI_PATTERN + r"))?\.?$"
 )
 _NO_VALUE = frozenset({"", "null", "none"})  # "J Natl Cancer Inst. 2014 Sep 17;106(10):null"
 
@@ -272,7 +271,7 @@ def _book_document(record: Element, where: str, path: str) -> Document:
 def _check_ids(pmid: str | None, title: str | None, where: str, path: str) -> None:
     if pmid is None and title is None:
         raise InputError(path, f"{where}: no PMID and no ArticleTitle")
-    if pmid is not None and not _PMID.match(pmid):
+    if pmid is not None and not is_pmid(pmid):
         raise InputError(path, f"{where}: PMID {pmid!r} is not a number")
 
 

@@ -32,8 +32,8 @@ rispy maps tags to names; this module adds what rispy does not do (see `_parse_r
 line numbers, records left open (rispy drops a record without ER silently), and tag lines
 outside any record.
 
-`read_text`, `abstract_sections`, `person_name`, `date_parts`, `says_retracted` and the other
-un-prefixed helpers are shared with the BibTeX reader.
+Names, dates, abstracts, keywords and retraction notes are read as the BibTeX reader reads
+them (qa.readers.citation_fields); DOIs, PMIDs and PMC ids by the rules of qa.readers.ids.
 """
 from __future__ import annotations
 
@@ -43,204 +43,29 @@ from dataclasses import dataclass, field
 import rispy
 
 from qa.errors import InputError
-from qa.models import Document, Section
-from qa.readers.common import KEYWORD_LABELS, LABEL_WORDS, read_utf8
-from qa.readers.ids import make_doc_id
-
-# --- shared helpers (also used by qa.readers.bibtex) ----------------------------------------
+from qa.models import Document
+from qa.readers.citation_fields import (
+    abstract_sections,
+    date_parts,
+    dedupe,
+    person_name,
+    says_retracted,
+    split_keywords,
+    title_says_retracted,
+)
+from qa.readers.common import one_line, read_utf8
+from qa.readers.ids import (
+    DOI_START,
+    accession_pmid,
+    clean_doi,
+    doi_from_urls,
+    make_doc_id,
+    pmc_from,
+    pmid_from_notes,
+    pmid_from_urls,
+)
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")  # not str.splitlines: it also splits on \x0c, \u2028 ...
-_BLANK_LINES = re.compile(r"\n[ \t\u00a0]*\n\s*")
-_SPACES = re.compile(r"\s+")
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-).split()
-
-
-read_text = read_utf8  # bibtex.py imports it from here
-
-
-def month_abbreviation(value: str | int | None) -> str | None:
-    """'6', '06', 'jun', 'June', 'Sept.' -> 'Jun' / 'Sep'; None when it is not a month."""
-    text = str(value if value is not None else "").strip().rstrip(".").lower()
-    if text.isdigit():
-        return MONTHS[int(text) - 1] if 1 <= int(text) <= 12 else None
-    if len(text) >= 3:
-        for abbreviation, name in zip(MONTHS, _MONTH_NAMES):
-            if name.startswith(text):
-                return abbreviation
-    return None
-
-
-def one_line(text: str | None) -> str | None:
-    """Whitespace folded to single spaces; None for nothing."""
-    if text is None:
-        return None
-    text = _SPACES.sub(" ", text).strip()
-    return text or None
-
-
-# Initials written as MEDLINE does, without dots: "SR", "J", "JW".
-_INITIALS = re.compile(r"^[A-Z]{1,3}$")
-
-
-def person_name(family: str, given: str = "", suffix: str = "") -> str:
-    """A name as qa stores it: "Steven R Ytterberg"; dotless initials stay MEDLINE-style.
-
-    ("Ytterberg", "Steven R") -> "Steven R Ytterberg"; ("Ytterberg", "SR") -> "Ytterberg SR"
-    (the form `qa.cite` writes as "Ytterberg, SR" for a MEDLINE-style name); ("World Health
-    Organization", "") -> "World Health Organization".
-    """
-    family, given, suffix = (one_line(part) or "" for part in (family, given, suffix))
-    if given and _INITIALS.match(given):
-        parts = [family, given, suffix]
-    else:
-        parts = [given, family, suffix]
-    return " ".join(p for p in parts if p)
-
-
-# Structured-abstract labels. All-capital labels ("BACKGROUND", "MATERIALS AND METHODS") are
-# taken after a sentence end; mixed-case ones only when the first word is a usual label word.
-_LABEL_WORDS, _KEYWORD_LABELS = LABEL_WORDS, KEYWORD_LABELS
-_LABEL = re.compile(
-    r"(?:^|(?<=[.?!])\s+|(?<=[.?!][)\]\"'”’])\s+)"
-    r"(?P<label>[^\W\d_]+(?:[ /&,-]+[^\W\d_]+){0,5}):\s+"
-)
-
-
-def _is_label(label: str) -> bool:
-    words = re.findall(r"[^\W\d_]+", label)
-    if label.isupper():
-        return sum(len(w) for w in words) >= 4  # not "FDA: ..." after "U.S."
-    # "Materials and methods", "Design, setting, and participants"; not a longer clause
-    return len(words) <= 4 and words[0].lower() in _LABEL_WORDS
-
-
-def abstract_sections(text: str | None) -> tuple[tuple[Section, ...], list[str]]:
-    """Sections of an abstract and the keywords of a "Keywords: a; b" part, if any.
-
-    Paragraphs (split on blank lines) keep their breaks; inside a paragraph whitespace is
-    folded. A label at the start of a paragraph or after a sentence end starts a section;
-    text before the first label is Section(None, ...).
-    """
-    if not text or not text.strip():
-        return (), []
-    parts: list[tuple[str | None, list[str]]] = []
-    for paragraph in _BLANK_LINES.split(text.strip()):
-        paragraph = one_line(paragraph)
-        if not paragraph:
-            continue
-        cuts = [m for m in _LABEL.finditer(paragraph) if _is_label(m.group("label"))]
-        head = paragraph[: cuts[0].start()].strip() if cuts else paragraph
-        if head:
-            if parts:
-                parts[-1][1].append(head)
-            else:
-                parts.append((None, [head]))
-        for i, m in enumerate(cuts):
-            end = cuts[i + 1].start() if i + 1 < len(cuts) else len(paragraph)
-            parts.append((m.group("label"), [paragraph[m.end() : end].strip()]))
-    sections: list[Section] = []
-    keywords: list[str] = []
-    for label, texts in parts:
-        body = "\n\n".join(t for t in texts if t)
-        if label and label.lower() in _KEYWORD_LABELS:
-            keywords.extend(split_keywords(body, ";" if ";" in body else ","))
-        elif body or label:
-            sections.append(Section(label, body))
-    return tuple(sections), keywords
-
-
-def split_keywords(text: str, separator: str = ";") -> list[str]:
-    out = []
-    for word in text.split(separator):
-        word = one_line(word)
-        if word:
-            word = word.rstrip(".").strip()
-        if word:
-            out.append(word)
-    return out
-
-
-_RETRACTED_TITLE = re.compile(r"^\s*[\[(]?\s*retracted(?:\s+(?:article|paper))?\s*[:\])]", re.I)
-# What a note says when the work itself is retracted; anchored at the note's start so that a
-# note merely mentioning some retracted paper does not count.
-_RETRACTED_NOTE = re.compile(
-    r"^(?:retracted\b|retraction(?: notice)? in\b"
-    r"|(?:this|the) (?:[\w-]+ ){0,2}(?:has been|had been|was|is|is being) retracted\b)",
-    re.I,
-)
-_HTML_TAG = re.compile(r"<[^>]+>")
-
-
-def title_says_retracted(title: str | None) -> bool:
-    """Titles such as "RETRACTED: ...", "RETRACTED ARTICLE: ...", "[Retracted] ..."."""
-    return bool(title and _RETRACTED_TITLE.match(title))
-
-
-def says_retracted(note: str | None) -> bool:
-    """A note saying the work is retracted: "Retracted", "Retracted Publication", "This article
-    has been retracted ...", "Retraction in: ..." (PubMed's link from a retracted paper to its
-    notice). "Retraction of: ..." (the notice itself) does not count."""
-    text = one_line(_HTML_TAG.sub(" ", note or "")) or ""
-    return bool(_RETRACTED_NOTE.match(text.lstrip("[(*-•: ")))
-
-
-_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.I)
-_DOI_IN_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/(10\.\d{4,9}/\S+)$", re.I)
-_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
-
-
-def clean_doi(value: str | None) -> str | None:
-    """'https://doi.org/10.1/x', 'doi: 10.1/x', '10.1/x.' -> '10.1/x'; None if not a DOI."""
-    value = one_line(value)
-    if not value:
-        return None
-    value = _DOI_PREFIX.sub("", value).rstrip(".,;")
-    return value if _DOI_SHAPE.match(value) else None
-
-
-_PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d{1,9})\b")
-_PMC_ID = re.compile(r"\b(PMC\d{3,9})\b")
-_PMID_NOTE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.I)
-
-
-def pmid_from_urls(urls) -> str | None:
-    for url in urls:
-        m = _PUBMED_URL.search(url)
-        if m:
-            return m.group(1)
-    return None
-
-
-def doi_from_urls(urls) -> str | None:
-    for url in urls:
-        m = _DOI_IN_URL.match(url.strip())
-        if m:
-            return clean_doi(m.group(1))
-    return None
-
-
-def pmc_from(texts) -> str | None:
-    for text in texts:
-        m = _PMC_ID.search(text)
-        if m:
-            return m.group(1)
-    return None
-
-
-def pmid_from_notes(texts) -> str | None:
-    for text in texts:
-        m = _PMID_NOTE.search(text)
-        if m:
-            return m.group(1)
-    return None
-
-
-def dedupe(items) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(item for item in items if item))
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -255,7 +80,7 @@ def looks_like_ris(text_head: str) -> bool:
 
 def read_ris(path) -> list[Document]:
     """Every record of a RIS file (UTF-8, BOM and CRLF accepted) as a Document."""
-    return parse_ris(read_text(path), str(path))
+    return parse_ris(read_utf8(path), str(path))
 
 
 def parse_ris(text: str, path: str) -> list[Document]:
@@ -371,38 +196,6 @@ def _ris_author(value: str) -> str:
     return person_name(parts[0], parts[1], " ".join(parts[2:]))
 
 
-# RIS dates: "YYYY/MM/DD/other" with empty parts ("2006/06//", "2006///Spring"); also ISO
-# "2006-06-15" and "2006 Jun 15" as PubMed prints them.
-_RIS_DATE = re.compile(
-    r"^(?P<year>\d{4})(?:[/-](?P<month>\d{0,2})(?:[/-](?P<day>\d{0,2})(?:/(?P<other>.*))?)?)?$"
-)
-_PRINTED_DATE = re.compile(
-    r"^(?P<year>\d{4})\s+(?P<month>[A-Za-z]{3,9})\.?(?:\s+(?P<day>\d{1,2}))?$"
-)
-_LEADING_YEAR = re.compile(r"^(\d{4})\b")
-
-
-def date_parts(value: str | None) -> tuple[str, str | None, str | None] | None:
-    """(year, "Jun" or a season, day) of a RIS date; None when it has no year."""
-    value = one_line(value)
-    if not value:
-        return None
-    m = _RIS_DATE.match(value)
-    if m:
-        month = month_abbreviation(m.group("month")) if m.group("month") else None
-        day = m.group("day")
-        day = str(int(day)) if month and day and 1 <= int(day) <= 31 else None
-        other = one_line(m.group("other"))
-        if not month and other and other.isalpha():  # "2011///Spring"
-            month = other
-        return m.group("year"), month, day
-    m = _PRINTED_DATE.match(value)
-    if m and month_abbreviation(m.group("month")):
-        return m.group("year"), month_abbreviation(m.group("month")), m.group("day")
-    m = _LEADING_YEAR.match(value)
-    return (m.group(1), None, None) if m else None
-
-
 def _ris_date(tags: dict) -> str | None:
     """PY gives the year; DA or Y1 may add month and day when they agree on the year."""
     keys = ("year", "publication_year", "date")  # PY, Y1, DA
@@ -423,7 +216,6 @@ def _pages(tags: dict) -> str | None:
 
 
 _PUBMED_DB = re.compile(r"pubmed|medline|\bnlm\b|ncbi", re.I)
-_ACCESSION_PMID = re.compile(r"^(?:PMID:?\s*)?(\d{1,9})$", re.I)
 _NOTE_KEYS = ("notes", "note", "accession_number") + tuple(f"custom{n}" for n in range(1, 9))
 
 
@@ -431,15 +223,16 @@ def _pmid(tags: dict, urls: list[str]) -> str | None:
     accession = _first(tags, "accession_number")
     database = _first(tags, "name_of_database")
     if accession:
-        m = _ACCESSION_PMID.match(accession)
+        pmid = accession_pmid(accession)
         explicit = accession.upper().startswith("PMID")
-        if m and (explicit or not database or _PUBMED_DB.search(database)):
-            return m.group(1)
+        if pmid and (explicit or not database or _PUBMED_DB.search(database)):
+            return pmid
     notes = [v for key in _NOTE_KEYS for v in _values(tags, key)]
     return pmid_from_notes(notes) or pmid_from_urls(urls)
 
 
-_DOI_LIKE = re.compile(r"^(?:doi:|10\.\d{4,9}/|https?://)", re.I)
+# Some exports put the DOI or a link in M3 (type of work): that is no article type.
+_DOI_LIKE = re.compile(r"^(?:doi:|" + DOI_START + r"|https?://)", re.I)
 
 
 def _article_types(tags: dict) -> tuple[str, ...]:

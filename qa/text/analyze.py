@@ -12,12 +12,13 @@ import unicodedata
 
 import Stemmer  # PyStemmer: Snowball stemmers in C
 
+from qa.readers.ids import DOI_PATTERN
 from qa.text.variants import GREEK_TABLE, american
 
 # A DOI is one token; otherwise word characters joined by inner hyphens, periods or
 # apostrophes (il-6, 25.9, e.g, crohn's). A period or hyphen at the edge is punctuation.
 TOKEN = re.compile(
-    r"10\.\d{4,9}/[^\s\"<>]+[^\s\"<>.,;:)\]]"  # DOI
+    DOI_PATTERN + r"[^\s\"<>.,;:)\]]"  # a DOI, without the punctuation that may follow it
     r"|\w+(?:[-.'’]\w+)*"
 )
 
