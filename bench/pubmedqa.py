@@ -236,7 +236,8 @@ def main(argv=None) -> int:
             f"{stats['passages']} passages, {stats['terms']} terms)")
 
         runs = [run_rank_bm25(docs, questions, log), run_bm25s(docs, questions, log)]
-        qa_bm25, _ = run_qa(Engine(index, fusion_weight=0.0, candidates=args.candidates), "qa bm25", questions)
+        qa_bm25, _ = run_qa(Engine(index, fusion_weight=0.0, candidates=args.candidates, document_weight=0.0),
+                            "qa bm25", questions)
         rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates})"
         engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates)
         qa_rerank, results = run_qa(engine, rerank_name, questions)

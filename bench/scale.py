@@ -13,7 +13,7 @@ run under bench/.cache/indexes/<system>-<n>/.
 
 Systems:
     qa BM25          qa.index.build.build(..., whole_documents=True), saved with qa.index.store.save, opened with
-                     qa.index.store.load (memory-mapped .npy); qa.search.rank.rank(index, q, weight=0.0)
+                     qa.index.store.load (memory-mapped .npy); qa.search.rank.rank(index, q, weight=0.0, document_weight=0.0)
     qa BM25+TF-IDF   the same index; qa.search.rank.rank(index, q) (BM25 candidates, TF-IDF fusion), top 10
     bm25s            BM25(method="lucene"), bm25s.tokenize(stopwords="en", PyStemmer English stemmer),
                      saved with .save, loaded with BM25.load (default: read into memory, no mmap);
@@ -427,7 +427,7 @@ def worker_check(args) -> dict:
     differ: list[dict] = []
     max_rel = 0.0
     for q in questions:
-        ranked = search.rank(index, q, weight=0.0)
+        ranked = search.rank(index, q, weight=0.0, document_weight=0.0)
         qa_top = ranked.passages[:k].tolist()
         qa_scores = ranked.bm25[:k].tolist()
         found, scores = retriever.retrieve([analyze(q)], k=k, show_progress=False)

@@ -85,6 +85,7 @@ class Hit:
     score: float  # final (fused) score
     bm25: float
     tfidf: float
+    doc_score: float = 0.0  # its document's score: the document's best passage's score
     passage_id: str = ""
     doc_id: str = ""
     section: str | None = None

@@ -77,7 +77,7 @@ def ranking(scores: np.ndarray) -> list[int]:
 
 def bm25_order(index: Index, question: str) -> list[int]:
     """qa's own ranking with the TF-IDF rerank turned off."""
-    return rank(index, question, weight=0.0).passages.tolist()
+    return rank(index, question, weight=0.0, document_weight=0.0).passages.tolist()
 
 
 # ---------------------------------------------------------------- BM25 okapi == rank_bm25.BM25Okapi
@@ -384,7 +384,7 @@ def test_ranking_equals_the_straightforward_computation_on_random_corpora(seed):
         expected = lucene_formula(token_lists, question)
         matching = [i for i in range(n) if expected[i] > 0]
         k = rng.randint(1, n)
-        got = rank(index, question, candidates=k, weight=0.0).passages.tolist()
+        got = rank(index, question, candidates=k, weight=0.0, document_weight=0.0).passages.tolist()
         assert len(got) == min(k, len(matching)) and set(got) <= set(matching)
         scores = expected[got]
         assert all(a >= b - 1e-5 for a, b in zip(scores, scores[1:])), "best first"

@@ -208,7 +208,7 @@ class ResultWriter:
       columns. Scores are written as str(round(score, 6)). Newlines in fields are
       normalised to "\\n" and such fields quoted. The `error` key is not a column.
     - trec: `qid Q0 doc_id rank score run_tag`; passages are folded into documents
-      (a document scores its best passage; ties broken by doc_id), ranks 1..n.
+      (a document scores its `doc_score`; ties broken by doc_id), ranks 1..n.
       Whitespace in qid, doc_id and run_tag becomes "_" since columns are
       space-separated. Scores keep full float precision: trec_eval re-sorts by
       score, and rounding could create ties that reorder documents.
@@ -283,10 +283,11 @@ def _cell(value) -> str:
 
 
 def _rank_documents(hits: list[dict]) -> list[tuple[str, float]]:
-    """Fold passage hits into documents: best passage score, ties by doc_id."""
+    """Fold passage hits into documents by their document score (a hit without one: its own score,
+    the best of a document's hits counting), ties by doc_id."""
     best: dict[str, float] = {}
     for hit in hits:
-        doc_id, score = hit["doc_id"], hit["score"]
+        doc_id, score = hit["doc_id"], hit.get("doc_score", hit["score"])
         if doc_id not in best or score > best[doc_id]:
             best[doc_id] = score
     return sorted(best.items(), key=lambda item: (-item[1], item[0]))

@@ -272,8 +272,17 @@ def render_explain(hit: dict, info: dict, query: str, style: Style, width: int =
     norm = bm25 / top if top > 0 else bm25
     out.append(f"  BM25 normalised {norm:.3f}  (÷ {top:.3f}, the best BM25 of the candidates)")
     out.append(f"  TF-IDF cosine   {info['tfidf']:.3f}")
-    out.append(f"  fused score     {info['score']:.3f}  = {1 - w:.1f} × {norm:.3f} + {w:.1f} × {info['tfidf']:.3f}"
+    passage = (1 - w) * norm + w * info["tfidf"]
+    out.append(f"  passage score   {passage:.3f}  = {1 - w:.1f} × {norm:.3f} + {w:.1f} × {info['tfidf']:.3f}"
                f"  (fusion weight {w:.1f})")
+    d = info.get("document_weight") or 0.0
+    if d:
+        out.append(f"  document        {info['document']:.3f}  (BM25 of the whole document ÷ the best of the "
+                   "candidates' documents)")
+        out.append(f"  fused score     {info['score']:.3f}  = {1 - d:.1f} × {passage:.3f} + {d:.1f} × "
+                   f"{info['document']:.3f}  (document weight {d:.1f})")
+    else:
+        out.append(f"  fused score     {info['score']:.3f}")
     out.append(f"  rank            {info['rank']}")
     return "\n".join(out)
 

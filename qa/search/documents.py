@@ -38,7 +38,11 @@ def lengths(index) -> np.ndarray:
 
 
 def scores(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """The documents' BM25 scores (aligned with `docs`) for query terms `ids` weighing `weights`."""
+    """BM25 scores of the documents `docs` (sorted, distinct) for query terms `ids` weighing `weights`.
+
+    A term's postings are sorted by passage, and passages are numbered in document order, so each
+    term's (document, count) cells are runs of its postings: one pass, no sort."""
+    docs = np.asarray(docs, dtype=np.int64)
     out = np.zeros(len(docs))
     if len(ids) == 0 or len(docs) == 0:
         return out
@@ -53,20 +57,19 @@ def scores(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray) -> np.
     tf = raw(postings.tf, starts, ends)[offsets].astype(np.float64)
     term = np.repeat(np.arange(len(ids)), sizes)
     own = np.asarray(index.passages.kind)[passages] != REFERENCE
+    if not own.any():
+        return out
     passages, tf, term = passages[own], tf[own], term[own]
     doc = np.asarray(index.passages.doc)[passages].astype(np.int64)
+    first = np.flatnonzero(np.concatenate([[True], (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]))
+    cell_tf, cell_term, cell_doc = np.add.reduceat(tf, first), term[first], doc[first]
     n_docs = index.n_documents
-    cells, inverse = np.unique(term * n_docs + doc, return_inverse=True)
-    cell_tf = np.bincount(inverse, weights=tf, minlength=len(cells))
-    cell_term, cell_doc = cells // n_docs, cells % n_docs
     df = np.bincount(cell_term, minlength=len(ids))
     idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     length = lengths(index)
     avgdl = float(length.mean()) if n_docs else 1.0
     norm = bm25.K1 * (1.0 - bm25.B + bm25.B * length[cell_doc] / (avgdl or 1.0))
     contribution = np.asarray(weights, dtype=np.float64)[cell_term] * idf[cell_term] * cell_tf / (cell_tf + norm)
-    scored, owner = np.unique(cell_doc, return_inverse=True)
-    totals = np.bincount(owner, weights=contribution, minlength=len(scored))
-    docs = np.asarray(docs, dtype=np.int64)
-    at = np.minimum(np.searchsorted(scored, docs), len(scored) - 1)
-    return np.where(scored[at] == docs, totals[at], 0.0)
+    at = np.minimum(np.searchsorted(docs, cell_doc), len(docs) - 1)
+    wanted = docs[at] == cell_doc
+    return np.bincount(at[wanted], weights=contribution[wanted], minlength=len(docs))

@@ -36,7 +36,7 @@ def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit]
 def hit_dict(h: Hit) -> dict:
     return {"rank": h.rank, "score": h.score, "bm25": h.bm25, "tfidf": h.tfidf, "passage_id": h.passage_id,
             "doc_id": h.doc_id, "section": h.section, "text": h.text, "highlight": h.highlight,
-            "citation": h.citation, "source": h.source}
+            "citation": h.citation, "source": h.source, "doc_score": h.doc_score}
 
 
 class Engine:
@@ -89,12 +89,16 @@ class Engine:
 
     def hits(self, ranked: search.Ranked, positions: list[int]) -> tuple[list[Hit], list[list[str]]]:
         index = self.index
+        document_score: dict[int, float] = {}  # a document's score: its best passage's (ranked comes best first)
+        for p, score in zip(ranked.passages.tolist(), ranked.final.tolist()):
+            document_score.setdefault(index.passage_doc(p), score)
         hits, sentences = [], []
         for rank, pos in enumerate(positions, 1):
             p = int(ranked.passages[pos])
             doc = index.document(index.passage_doc(p))
             text = index.passages.text[p]
             hits.append(Hit(rank=rank, passage_index=p, score=float(ranked.final[pos]),
+                            doc_score=document_score[index.passage_doc(p)],
                             bm25=float(ranked.bm25[pos]), tfidf=float(ranked.tfidf[pos]),
                             passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
                             text=text, citation=self.citation(p), source=cite.source(doc)))
@@ -135,6 +139,7 @@ class Engine:
         i = int(where[0])
         return {"passage_id": passage_id, "query": searched, "terms": terms, "bm25": float(ranked.bm25[i]),
                 "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
+                "document": float(ranked.document[i]), "document_weight": self.document_weight,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
