@@ -7,7 +7,7 @@ from qa import cite
 from qa.text import abbreviations
 from qa.search import answer
 from qa.search import rank as search
-from qa.text import spacing
+from qa.text import journals, spacing
 from qa.search import confidence as trust
 from qa.text.analyze import analyze
 from qa.index.reader import Index
@@ -60,16 +60,29 @@ class Engine:
 
     def expand(self, text: str) -> abbreviations.Expansion:
         """Abbreviations of `text` expanded both ways (qa/text/abbreviations.py), then its hyphenation
-        and spacing variants the corpus writes (qa/text/spacing.py): the searched text."""
+        and spacing variants the corpus writes (qa/text/spacing.py) and the journal names it writes
+        in full as the corpus abbreviates them (qa/text/journals.py): the searched text. The
+        variants spell the question's own words, so they may match where its words do not."""
         known = self.index.abbreviations
         expanded = abbreviations.expand(text, known.short, known.long)
         found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
+        names = journals.variants(text, self.names_journal)
+        expanded.expansions += names
+        expanded.respelled += [v["expansion"] for v in names]
         if found:
             expanded.expansions += found
             expanded.added += [v["expansion"] for v in found]
             expanded.spellings += [v["expansion"] for v in found]
             expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
         return expanded
+
+    def names_journal(self, abbreviation: str, terms: list[str]) -> bool:
+        """Whether the corpus names a journal so: as a document's journal (folded, without periods),
+        or in a reference entry holding these terms in this order."""
+        names = self.index.documents.journal_names
+        if any(abbreviation in names[i].replace(".", "") for i in range(len(names))):
+            return True
+        return search.passages_with(self.index, terms) > 0 and search.reference_holds(self.index, terms)
 
     @property
     def spellings(self) -> spacing.Corpus:
@@ -126,7 +139,7 @@ class Engine:
         if p < 0:
             return None
         expanded = self.expand(query)  # as ask searches it: abbreviations expanded
-        ranked = search.rank(self.index, query, self.candidates, self.fusion_weight,
+        ranked = search.rank(self.index, expanded.searched(query), self.candidates, self.fusion_weight,
                              expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
                              document_weight=self.document_weight)
         searched = ranked.query
@@ -155,7 +168,7 @@ class Engine:
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
-        ranked = search.rank(self.index, text, self.candidates, self.fusion_weight, mask,
+        ranked = search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
                              expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
                              document_weight=self.document_weight)
         expansions = expanded.expansions

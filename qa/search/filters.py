@@ -16,6 +16,7 @@ import numpy as np
 
 from qa.errors import QAError
 from qa.text.analyze import fold
+from qa.text.journals import abbreviate_title
 
 KEYS = ("year", "journal", "author", "section", "source")
 _INLINE = re.compile(r"(?<!\S)(year|journal|author|section|source):(\"[^\"]*\"|\S+)", re.IGNORECASE)
@@ -80,6 +81,12 @@ def extract_inline(question: str) -> tuple[str, Filters]:
     return text, build(found["year"], found["journal"], found["author"], found["section"], found["source"])
 
 
+def journal_matches(wanted: str, name: str) -> bool:
+    """Whether a journal filter (folded) matches a journal's folded "abbreviation | full title": as
+    part of it, or in its ISO 4 abbreviation ("journal of rheumatology" -> "j rheumatol")."""
+    return wanted in name or abbreviate_title(wanted) in name.replace(".", "")
+
+
 def passage_mask(index, filters: Filters) -> np.ndarray | None:
     """Boolean mask over passages, or None when there is no filter."""
     if not filters:
@@ -100,7 +107,7 @@ def passage_mask(index, filters: Filters) -> np.ndarray | None:
         doc_ok &= hit
     if filters.journals:
         names = [documents.journal_names[i] for i in range(len(documents.journal_names))]  # unique journals: few
-        wanted = [i for i, name in enumerate(names) if any(j in name for j in filters.journals)]
+        wanted = [i for i, name in enumerate(names) if any(journal_matches(j, name) for j in filters.journals)]
         doc_ok &= np.isin(documents.journal, wanted)
     if filters.authors:
         hit = np.zeros(n_docs, dtype=bool)

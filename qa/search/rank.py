@@ -23,6 +23,7 @@ from qa.index import tfidf
 from qa.index.checksums import raw
 from qa.text.analyze import analyze
 from qa.text.chunk import METADATA_LABELS
+from qa.index.layout import KINDS
 from qa.index.reader import Index
 from qa.search import documents
 
@@ -100,6 +101,20 @@ def passages_with(index: Index, terms: list[str]) -> int:
     if not found.all():
         return 0
     return int(t.df[t.bigram_feature[pos]].min())
+
+
+def reference_holds(index: Index, terms: list[str]) -> bool:
+    """Whether a reference-list passage holds every one of these analysed terms."""
+    postings = index.postings
+    common = None
+    for i in index.term_ids(terms):
+        if i < 0:
+            return False
+        lo, hi = int(postings.indptr[i]), int(postings.indptr[i + 1])
+        held = np.asarray(postings.indices[lo:hi])
+        common = held if common is None else np.intersect1d(common, held, assume_unique=True)
+    kinds = np.asarray(index.passages.kind)[common] if common is not None else np.empty(0)
+    return bool(np.any(kinds == KINDS.index("reference")))
 
 
 def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):

@@ -286,6 +286,13 @@ class Expansion:
     # appended texts that spell the question's own words (qa/text/spacing.py): unlike an abbreviation's
     # meaning, they may match where none of the question's words does
     spellings: list[str] = field(default_factory=list)
+    # the question's own words as the corpus writes them (journal names, qa/text/journals.py):
+    # searched as question words
+    respelled: list[str] = field(default_factory=list)
+
+    def searched(self, question: str) -> str:
+        """The question with its respelled words: the text searched at full weight."""
+        return " ".join([question.rstrip(), *self.respelled]) if self.respelled else question
 
 
 def _rows(table, key: str) -> list[Row]:
