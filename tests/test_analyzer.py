@@ -95,6 +95,20 @@ def test_inflections_share_a_stem(a, b):
     assert len(analyze(a)) == 1
 
 
+@pytest.mark.parametrize("noun, adjective", [
+    ("side effects", "effective"), ("effect", "effectiveness"),
+    ("used", "useful"), ("use", "usefulness"), ("harm", "harmful"), ("care", "carefully"),
+])
+def test_an_adjective_of_another_meaning_does_not_meet_its_noun(noun, adjective):
+    assert not set(analyze(noun)) & set(analyze(adjective))
+
+
+@pytest.mark.parametrize("family", [("effective", "effectively", "effectiveness"), ("useful", "usefulness"),
+                                    ("harmful", "harmfully")])
+def test_an_adjective_still_meets_its_own_family(family):
+    assert len({tuple(analyze(w)) for w in family}) == 1
+
+
 def test_different_words_keep_different_terms():
     assert analyze("polymyositis") != analyze("dermatomyositis")
     assert analyze("cyclosporine") != analyze("methotrexate")

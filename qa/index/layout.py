@@ -16,8 +16,9 @@ from typing import Any, Iterator
 
 from qa.index import bm25 as bm25_formula
 
-FORMAT_VERSION = 9  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts;
-# 9: hyphenation and spacing variants (qa/text/spacing.py)
+FORMAT_VERSION = 10  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts;
+# 9: hyphenation and spacing variants (qa/text/spacing.py); 10: adjectives in -ful and "effective"
+# keep terms of their own (qa/text/analyze.py): an index's terms change with the analyzer
 KINDS = ("body", "reference", "metadata")  # passage.kind holds a position in this tuple
 
 

@@ -42,9 +42,25 @@ STOP_WORDS = frozenset(
 _stemmer = Stemmer.Stemmer("english")
 
 
-def _stem(word: str) -> str:
-    # Only plain alphabetic words are stemmed; numbers, codes and DOIs stay as written.
-    return _stemmer.stemWord(word) if word.isalpha() else word
+# Adjectives Snowball would fold into a noun of another meaning keep a family of their own:
+# "effective" is not "effects" (a side effect), "useful" is not "used". Their base is stemmed
+# and the suffix's mark kept, so effective/effectively/effectiveness still meet each other.
+KEPT_SUFFIXES = (("fulness", "ful"), ("fully", "ful"), ("ful", "ful"))
+PROTECTED = {"effective": "effectiv", "effectively": "effectiv", "effectiveness": "effectiv"}
+MIN_BASE = 3
+
+
+def stem(word: str) -> str:
+    """The stem of a normalised word. Only plain alphabetic words are stemmed; numbers, codes and
+    DOIs stay as written."""
+    if not word.isalpha():
+        return word
+    if word in PROTECTED:
+        return PROTECTED[word]
+    for suffix, mark in KEPT_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_BASE:
+            return _stemmer.stemWord(word[:-len(suffix)]) + mark
+    return _stemmer.stemWord(word)
 
 
 def word_terms(word: str) -> tuple[str, ...]:
@@ -55,9 +71,9 @@ def word_terms(word: str) -> tuple[str, ...]:
     if not word or word in STOP_WORDS:
         return ()
     word = american(word)
-    terms = [_stem(word)]
+    terms = [stem(word)]
     if "-" in word and not word.startswith("10."):
-        terms += [_stem(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS]
+        terms += [stem(p) for p in word.split("-") if len(p) >= 3 and p.isalpha() and p not in STOP_WORDS]
     return tuple(terms)
 
 

@@ -30,14 +30,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import Stemmer  # PyStemmer, as qa.analyze uses
 
-from qa.text.analyze import TOKEN, STOP_WORDS, analyze, normalize
+from qa.text.analyze import TOKEN, STOP_WORDS, analyze, normalize, stem as analyzer_stem
 
 MIN_LENGTH = 5  # shorter question words are never corrected
 MIN_CANDIDATE = 4  # shortest corpus word offered as a correction
 COMMON_WORDS_PATH = Path(__file__).resolve().parent / "data" / "common-english-words.txt"
-_STEMMER = Stemmer.Stemmer("english")  # the algorithm qa.analyze stems with
 
 
 def max_distance(length: int) -> int:
@@ -172,7 +170,7 @@ class _Letter:
         return got
 
     def has_stem(self, stem: str) -> bool:
-        """Whether a word of this letter stems to `stem`. Snowball keeps a word's first letter and,
+        """Whether a word of this letter stems to `stem`. The analyzer's stem keeps a word's first letter and,
         for stems of four letters or more, all but the stem's last letter (checked on 480,000
         English and biomedical words), so only the words starting with that prefix are stemmed."""
         known = self.stems.get(stem)
@@ -181,7 +179,7 @@ class _Letter:
             lo = bisect.bisect_left(self.words, prefix)
             hi = bisect.bisect_left(self.words, prefix + "\U0010ffff", lo)
             plain = [w for w in self.words[lo:hi] if w not in STOP_WORDS]
-            known = self.stems[stem] = stem in _STEMMER.stemWords(plain)
+            known = self.stems[stem] = any(analyzer_stem(w) == stem for w in plain)
         return known
 
 
