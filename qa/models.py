@@ -86,6 +86,7 @@ class Hit:
     bm25: float
     tfidf: float
     doc_score: float = 0.0  # its document's score: the document's best passage's score
+    dense: float | None = None  # cosine of the question's and the passage's embeddings; None: off
     passage_id: str = ""
     doc_id: str = ""
     section: str | None = None

@@ -21,9 +21,10 @@ from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_recor
 
 # schema 1 keys, then keys added since ("corrections": spelling; "expansions": abbreviations)
 TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions"]
-# hit keys of schema 1, then keys added since ("doc_score": whole-document ranking)
+# hit keys of schema 1, then keys added since ("doc_score": whole-document ranking; "dense": the
+# semantic stage's cosine, null when it is off)
 HIT_KEYS = ["rank", "score", "bm25", "tfidf", "passage_id", "doc_id", "section", "text", "highlight",
-            "citation", "source", "doc_score"]
+            "citation", "source", "doc_score", "dense"]
 # schema 1 keys in contract order, then keys added since ("retracted")
 SOURCE_KEYS = ["doc_id", "title", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid", "url",
                "retracted"]

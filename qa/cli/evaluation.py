@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.cli.options import corpus_options, open_index_for
+from qa.cli.options import corpus_options, engine_for
 from qa.errors import QAError
 
 
@@ -40,12 +40,10 @@ def cmd_eval(args) -> int:
         run = evaluate.read_trec_run(args.run)
         source = args.run
     else:
-        from qa.search.engine import Engine
         from qa.cli.terminal import Progress
 
         questions = [q for q in read_questions(args.queries) if not q.error]
-        index, _ = open_index_for(args)
-        engine = Engine(index)
+        engine = engine_for(args)
         bar = Progress(len(questions), "queries")
         run = {}
         for done, q in enumerate(questions, 1):

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.cli.options import corpus_options, days, open_index_for
+from qa.cli.options import corpus_options, days, open_index_for, semantic_for
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
@@ -146,7 +146,24 @@ def cmd_index(args) -> int:
           f"documents: {s['documents']}  passages: {s['passages']}  terms: {s['terms']}  "
           f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
           f"(k1={m['settings']['k1']}, b={m['settings']['b']})\ncorpus files: {len(m['fingerprint'])}")
+    print(semantic_line(args, index, opt_in=args.semantic))
     return 0
+
+
+def semantic_line(args, index, opt_in: bool = False) -> str:
+    """Embed the passages that need it (all of them, with progress; Ctrl-C keeps what is done),
+    and say in one line where the semantic stage stands."""
+    from qa.search import dense
+
+    if args.no_semantic:
+        return "semantic stage: off (--no-semantic)"
+    if index.n_passages > dense.DEFAULT_LIMIT and not opt_in:
+        return (f"semantic stage: off above {dense.DEFAULT_LIMIT:,} passages (`qa index --semantic` embeds them, "
+                "about 30 passages a second)")
+    semantic = semantic_for(args, index, opt_in=True, embed_up_to=index.n_passages)
+    if semantic is None:
+        return "semantic stage: off (the model is not installed)"
+    return f"semantic stage: {semantic.encoder.name}, {len(semantic.matrix)} passages embedded"
 
 
 def add_parsers(sub, fmt) -> None:
@@ -155,6 +172,8 @@ def add_parsers(sub, fmt) -> None:
                            "on demand too); rebuilds only when the corpus changed unless --rebuild.",
                            epilog="example:\n  qa index --corpus data/corpus.jsonl --bm25 okapi")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
+    index.add_argument("--semantic", action="store_true",
+                       help="embed the passages for the semantic stage even above its default size")
     index.add_argument("--verify", action="store_true",
                        help="check every file of the index against its checksum (loading checks sizes, and "
                             "checksums of files up to 8 MB); rebuild it if any is damaged")

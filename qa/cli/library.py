@@ -25,6 +25,9 @@ def cmd_add(args) -> int:
         index, _ = open_index_for(args)
         stats = index.manifest["stats"]
         print(f"library: {library} — index now {stats['documents']} documents, {stats['passages']} passages")
+        from qa.cli.indexes import semantic_line
+
+        print(semantic_line(args, index))
     return 1 if report.rejected else 0
 
 

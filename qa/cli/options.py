@@ -21,6 +21,8 @@ def corpus_options(p: argparse.ArgumentParser, bm25: bool = True, corpus: bool =
     if bm25:
         p.add_argument("--bm25", choices=("lucene", "okapi"), default="lucene",
                        help="BM25 variant, an index-time setting (default: lucene)")
+    p.add_argument("--no-semantic", action="store_true",
+                   help="lexical ranking only: leave out the sentence-embedding stage")
 
 
 def bounded(convert, minimum, what: str, too_small: str):
@@ -98,8 +100,26 @@ def open_index_for(args, rebuild: bool = False):
     return index, built
 
 
-def engine_for(args):
+def semantic_for(args, index, opt_in: bool = False, embed_up_to: int | None = None):
+    """The index's semantic stage (qa/search/dense.py), or None with --no-semantic, without the
+    model, or when its passages are not embedded; embedding shows progress on a terminal."""
+    from qa.cli.terminal import Progress
+    from qa.search import dense
+
+    if getattr(args, "no_semantic", False):
+        return None
+    bar = Progress(1, "embedding")
+    try:
+        return dense.stage(index, opt_in=opt_in, progress=bar.update,
+                           embed_up_to=dense.EMBED_INLINE if embed_up_to is None else embed_up_to)
+    finally:
+        bar.close()
+
+
+def engine_for(args, index=None):
+    """The engine of the command's corpus: its index, and its semantic stage where there is one."""
     from qa.search.engine import Engine
 
-    index, _ = open_index_for(args)
-    return Engine(index)
+    if index is None:
+        index, _ = open_index_for(args)
+    return Engine(index, semantic=semantic_for(args, index))

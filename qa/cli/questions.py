@@ -7,7 +7,7 @@ import sys
 import time
 
 from qa import __version__
-from qa.cli.options import corpus_options, filters_from, open_index_for, positive_int
+from qa.cli.options import corpus_options, engine_for, filters_from, open_index_for, positive_int
 from qa.cli.terminal import isatty, terminal_width
 from qa.errors import QAError
 
@@ -61,10 +61,7 @@ def _print_human(result: dict, out) -> None:
 
 
 def cmd_ask(args) -> int:
-    from qa.search.engine import Engine
-
-    index, _ = open_index_for(args)
-    result = Engine(index).ask(args.question, k=args.k, filters=filters_from(args))
+    result = engine_for(args).ask(args.question, k=args.k, filters=filters_from(args))
     if args.json:
         from qa.cli.render import render_json
 
@@ -88,7 +85,6 @@ def _corpus_label(index) -> str:
 def cmd_chat(args) -> int:
     import io
 
-    from qa.search.engine import Engine
     from qa.cli.chat import Chat
     from qa.cli.terminal import Style, clean, use_color
 
@@ -100,7 +96,7 @@ def cmd_chat(args) -> int:
     docs = stats["documents"]
     about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
              f"({clean(_corpus_label(index))})")
-    engine = Engine(index)
+    engine = engine_for(args, index)
     filters = filters_from(args)
     if not interactive:  # `echo "question" | qa`: one question a line, plain answers
         chat = Chat(engine, style=Style(False), width=terminal_width(), k=args.k, about=about,
@@ -122,12 +118,12 @@ def cmd_chat(args) -> int:
 def cmd_batch(args) -> int:
     from qa.cli import workers
     from qa.cli.batch_io import read_questions
-    from qa.search.engine import Engine
     from qa.cli.terminal import Progress, one_line
 
     questions = read_questions(args.input)
     filters = filters_from(args)
     index, _ = open_index_for(args)
+    engine = engine_for(args, index)  # embeds what the semantic stage still needs, before any worker starts
     options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
     n_workers = min(args.workers, max(len(questions), 1))
     if n_workers > 1 and index.path is None:
@@ -135,9 +131,10 @@ def cmd_batch(args) -> int:
               f"instead of {args.workers}", file=sys.stderr)
         n_workers = 1
     if n_workers > 1:
-        answers = workers.Parallel(index.path, questions, n_workers, timeout=args.worker_timeout, **options)
+        answers = workers.Parallel(index.path, questions, n_workers, timeout=args.worker_timeout,
+                                   semantic=engine.semantic is not None, **options)
     else:
-        answers = workers.InProcess(Engine(index), questions, **options)
+        answers = workers.InProcess(engine, questions, **options)
     failed = 0
     try:
         try:

@@ -273,8 +273,14 @@ def render_explain(hit: dict, info: dict, query: str, style: Style, width: int =
     out.append(f"  BM25 normalised {norm:.3f}  (÷ {top:.3f}, the best BM25 of the candidates)")
     out.append(f"  TF-IDF cosine   {info['tfidf']:.3f}")
     passage = (1 - w) * norm + w * info["tfidf"]
-    out.append(f"  passage score   {passage:.3f}  = {1 - w:.1f} × {norm:.3f} + {w:.1f} × {info['tfidf']:.3f}"
+    out.append(f"  lexical score   {passage:.3f}  = {1 - w:.1f} × {norm:.3f} + {w:.1f} × {info['tfidf']:.3f}"
                f"  (fusion weight {w:.1f})")
+    s = info.get("semantic_weight") or 0.0
+    if info.get("dense") is not None:
+        lexical, passage = passage, (1 - s) * passage + s * info["dense"]
+        out.append(f"  dense cosine    {info['dense']:.3f}  (the question's and the passage's embeddings)")
+        out.append(f"  passage score   {passage:.3f}  = {1 - s:.1f} × {lexical:.3f} + {s:.1f} × {info['dense']:.3f}"
+                   f"  (semantic weight {s:.1f})")
     d = info.get("document_weight") or 0.0
     if d:
         out.append(f"  document        {info['document']:.3f}  (BM25 of the whole document ÷ the best of the "

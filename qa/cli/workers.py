@@ -139,7 +139,7 @@ class Parallel:
     """
 
     def __init__(self, build_dir: Path, questions: list[Question], workers: int, k: int,
-                 per_document: bool, filters, fmt: str, warn=None, timeout: float = TIMEOUT):
+                 per_document: bool, filters, fmt: str, warn=None, timeout: float = TIMEOUT, semantic: bool = False):
         self.questions, self.fmt = questions, fmt
         self.timeout = timeout
         self.warn = warn or errors.warn
@@ -155,7 +155,7 @@ class Parallel:
                 stream.flush()
             except (AttributeError, OSError, ValueError):
                 pass
-        options = (k, per_document, filters, fmt)
+        options = (k, per_document, filters, fmt, semantic)
         try:
             for number in range(1, min(workers, len(self.chunks)) + 1):
                 parent_end, child_end = ctx.Pipe()
@@ -303,14 +303,25 @@ def _load_index(build_dir: str):
     return store.load(Path(build_dir))
 
 
+def _semantic(index):
+    """The semantic stage a worker answers with: the parent embedded every passage before it started."""
+    from qa.search import dense
+
+    found = dense.stage(index, embed_up_to=0, warn=lambda message: None)
+    if found is None:
+        raise RuntimeError("the passage vectors went missing")
+    return found
+
+
 def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: int) -> None:
     """A worker: load the index by memory map, then answer chunks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
     try:
         from qa.search.engine import Engine
 
-        engine = Engine(_load_index(build_dir))
-        k, per_document, filters, fmt = options
+        k, per_document, filters, fmt, semantic = options
+        index = _load_index(build_dir)
+        engine = Engine(index, semantic=_semantic(index) if semantic else None)
         header = header_text(fmt)
         kill_after = int(os.environ.get(KILL_AFTER_ENV) or 0) if number == 1 else 0
         hang_after = int(os.environ.get(HANG_AFTER_ENV) or 0) if number == 1 else 0

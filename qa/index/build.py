@@ -15,7 +15,7 @@ import numpy as np
 
 from qa.index import bm25 as bm25_formula, tfidf
 from qa.index.layout import (KINDS, Abbreviations, Authors, Documents, IndexData, Passages, Postings, Settings,
-                             Terms, Tfidf, Words)
+                             Terms, Tfidf, Words, text_hash)
 from qa.models import Document, Passage
 from qa.readers.ids import surname
 from qa.readers.records import document_to_json
@@ -166,7 +166,11 @@ def passage_columns(passages: list[Passage], passage_doc: list[int], lengths: np
         kind=np.asarray([KINDS.index(p.kind) for p in passages], dtype=np.int8),
         section=np.asarray([section_id.get(p.section, -1) for p in passages], dtype=np.int32),
         ref=np.asarray([p.reference_number or 0 for p in passages], dtype=np.int32),
-        length=lengths, section_names=sections)
+        length=lengths, hash=passage_hashes(passages), section_names=sections)
+
+
+def passage_hashes(passages: list[Passage]) -> np.ndarray:
+    return np.fromiter((text_hash(p.text) for p in passages), dtype=np.uint64, count=len(passages))
 
 
 def journal_key(doc: Document) -> str:

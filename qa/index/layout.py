@@ -11,6 +11,7 @@ only what is new, the earlier parts being the previous build's files.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -18,7 +19,8 @@ from qa.index import bm25 as bm25_formula
 
 FORMAT_VERSION = 10  # 6: abbreviation tables; 7: spelling variants; 8: TF-IDF counts, parts;
 # 9: hyphenation and spacing variants (qa/text/spacing.py); 10: adjectives in -ful and "effective"
-# keep terms of their own (qa/text/analyze.py): an index's terms change with the analyzer
+# keep terms of their own (qa/text/analyze.py): an index's terms change with the analyzer; passage
+# text hashes, the keys of the passage embeddings (qa/index/embeddings.py)
 KINDS = ("body", "reference", "metadata")  # passage.kind holds a position in this tuple
 
 
@@ -27,6 +29,11 @@ class Settings:
     bm25: str = "lucene"
     k1: float = bm25_formula.K1
     b: float = bm25_formula.B
+
+
+def text_hash(text: str) -> int:
+    """A passage text's 64-bit key (BLAKE2b): equal texts, equal keys, in any index."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def _array(file: str, parts: bool = False) -> Any:
@@ -48,6 +55,7 @@ class Passages:
     section: Any = _array("passage.section")  # position in section_names, -1 for none
     ref: Any = _array("passage.ref")  # number of the reference a reference passage is, else 0
     length: Any = _array("passage.length")  # terms, as BM25 counts them
+    hash: Any = _array("passage.hash")  # of the text (text_hash): the key of its embedding
     section_names: Any = _table("sections")  # sorted
 
 

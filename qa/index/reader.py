@@ -55,7 +55,8 @@ class Index:
                     "tfidf.term_feature": (tf.term_feature, terms),
                     "tfidf.bigram_feature": (tf.bigram_feature, len(tf.bigrams)), "tfidf.rows": (tf.rows, n),
                     "passage.doc": (p.doc, n), "passage.n": (p.n, n), "passage.kind": (p.kind, n),
-                    "passage.section": (p.section, n), "passage.ref": (p.ref, n), "passage.length": (p.length, n)}
+                    "passage.section": (p.section, n), "passage.ref": (p.ref, n), "passage.length": (p.length, n),
+                    "passage.hash": (p.hash, n)}
         for name, (array, length) in expected.items():
             if len(array) != length:
                 raise ValueError(f"{name} has {len(array)} entries, expected {length}")

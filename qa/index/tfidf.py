@@ -121,7 +121,7 @@ def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.
         return np.empty(0, np.int64), np.empty(0, np.float64)
     ids, counts = np.unique(np.asarray(features, dtype=np.int64), return_counts=True)
     weights = (1.0 + np.log(counts)) * idf[ids]
-    weights /= np.linalg.norm(weights)
+    weights /= np.sqrt(row_sums(np.zeros(len(ids), np.int64), weights * weights, 1)[0])
     return ids, weights
 
 
@@ -139,10 +139,24 @@ def gather_rows(spans: np.ndarray, features, counts, rows: np.ndarray):
     return owner, np.asarray(features[offsets], dtype=np.int64), np.asarray(counts[offsets])
 
 
+def row_sums(owner: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """The sum of each row's values, added in ascending order of value: the same bits whatever the
+    order of the entries. Feature ids, and so the order of a row's entries, differ between an
+    updated index and a rebuilt one; the sums must not."""
+    sums = np.zeros(n_rows)
+    if len(values) == 0:
+        return sums
+    order = np.lexsort((values, owner))
+    owner, values = owner[order], values[order]
+    starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+    sums[owner[starts]] = np.add.reduceat(values, starts)
+    return sums
+
+
 def row_weights(owner: np.ndarray, ids: np.ndarray, counts: np.ndarray, idf: np.ndarray, n_rows: int):
     """L2-normalised weights of gathered row entries."""
     v = (1.0 + np.log(counts.astype(np.float64))) * idf[ids]
-    norms = np.sqrt(np.bincount(owner, weights=v * v, minlength=n_rows))
+    norms = np.sqrt(row_sums(owner, v * v, n_rows))
     return v / np.where(norms > 0, norms, 1.0)[owner]
 
 
@@ -159,7 +173,7 @@ def cosine_rows(spans, features, counts, idf, rows: np.ndarray, q_ids: np.ndarra
     pos[pos == len(q_ids)] = 0
     match = q_ids[pos] == ids
     contrib = np.where(match, weights * q_weights[pos], 0.0)
-    return np.bincount(owner, weights=contrib, minlength=len(rows))
+    return row_sums(owner, contrib, len(rows))
 
 
 def feature_names(n_features: int, term_feature: np.ndarray, bigrams: np.ndarray, bigram_feature: np.ndarray,

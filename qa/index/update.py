@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.index import bm25 as bm25_formula, checksums, tfidf
-from qa.index.build import abbreviation_tables, abbreviation_texts, author_keys, journal_key
+from qa.index.build import abbreviation_tables, abbreviation_texts, author_keys, journal_key, passage_hashes
 from qa.index.layout import (KINDS, Authors, Documents, IndexData, Passages, Postings, Terms, Tfidf, Words)
 from qa.index.parts import MAX_PARTS, part_name
 from qa.index.reader import Index
@@ -263,7 +263,8 @@ def _columns(old: Index, place: _Placement, lengths: np.ndarray) -> tuple[Passag
         section=np.insert(section_map[np.asarray(old_p.section)], before,
                           [section_id.get(p.section, -1) for p in passages]),
         ref=np.insert(np.asarray(old_p.ref), before, [p.reference_number or 0 for p in passages]),
-        length=lengths, section_names=sections)
+        length=lengths, hash=np.insert(np.asarray(old_p.hash), before, passage_hashes(passages)),
+        section_names=sections)
     documents, authors = _document_columns(old, docs, place.doc_before, place.old_doc_pos)
     documents.year = np.insert(np.asarray(old_d.year), place.doc_before, [int(d.year) if d.year else 0 for d in docs])
     return passage_columns, documents, authors, _words(old, passages)

@@ -7,6 +7,7 @@ structured abstract answer "does X …?" questions, and a metadata line answers 
 """
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -77,7 +78,8 @@ class SentenceScorer:
 
     def cosine(self, sentence: str) -> float:
         ids, weights = self._index.tfidf_vector_of_ids([self._term_id(t) for t in analyze(sentence)])
-        return float(sum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist())))
+        # fsum: exact, so the same whatever the order of the feature ids (an update gives new ids)
+        return math.fsum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist()))
 
 
 def highlight(sentences: list[str], scorer: SentenceScorer, question_words: set[str]) -> str:

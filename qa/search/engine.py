@@ -36,16 +36,25 @@ def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit]
 def hit_dict(h: Hit) -> dict:
     return {"rank": h.rank, "score": h.score, "bm25": h.bm25, "tfidf": h.tfidf, "passage_id": h.passage_id,
             "doc_id": h.doc_id, "section": h.section, "text": h.text, "highlight": h.highlight,
-            "citation": h.citation, "source": h.source, "doc_score": h.doc_score}
+            "citation": h.citation, "source": h.source, "doc_score": h.doc_score, "dense": h.dense}
+
+
+def _number(value) -> float | None:
+    """A float for JSON; None for NaN (the semantic stage was off)."""
+    value = float(value)
+    return None if value != value else value
 
 
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
-                 candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT):
+                 candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT,
+                 semantic=None, semantic_weight: float = search.SEMANTIC_WEIGHT):
         self.index = index
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
         self.document_weight = document_weight  # whole-document evidence (qa/search/documents.py)
+        self.semantic = semantic  # qa.search.dense.Semantic, or None: lexical only
+        self.semantic_weight = semantic_weight
         self._corrector = None
         self._spellings = None
 
@@ -111,7 +120,7 @@ class Engine:
             doc = index.document(index.passage_doc(p))
             text = index.passages.text[p]
             hits.append(Hit(rank=rank, passage_index=p, score=float(ranked.final[pos]),
-                            doc_score=document_score[index.passage_doc(p)],
+                            doc_score=document_score[index.passage_doc(p)], dense=_number(ranked.dense[pos]),
                             bm25=float(ranked.bm25[pos]), tfidf=float(ranked.tfidf[pos]),
                             passage_id=index.passage_id(p), doc_id=doc.doc_id, section=index.section(p),
                             text=text, citation=self.citation(p), source=cite.source(doc)))
@@ -133,15 +142,20 @@ class Engine:
         d = self.index.document_index(doc_id)
         return self.index.document(d) if d >= 0 else None
 
+    def _rank(self, text: str, expanded, mask=None) -> search.Ranked:
+        """The ranking of a question's text (spelling corrected, filters taken out) as expanded."""
+        dense = self.semantic.question(text) if self.semantic is not None else None
+        return search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
+                           expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                           document_weight=self.document_weight, dense=dense, semantic_weight=self.semantic_weight)
+
     def explain(self, query: str, passage_id: str) -> dict | None:
         """Why a passage ranks where it does for a query: BM25 per term, TF-IDF cosine, fused score."""
         p = self.passage_index(passage_id)
         if p < 0:
             return None
         expanded = self.expand(query)  # as ask searches it: abbreviations expanded
-        ranked = search.rank(self.index, expanded.searched(query), self.candidates, self.fusion_weight,
-                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
-                             document_weight=self.document_weight)
+        ranked = self._rank(query, expanded)
         searched = ranked.query
         where = np.flatnonzero(ranked.passages == p)
         terms = search.term_contributions(self.index, ranked.terms, p, ranked.extra, ranked.extra_weight)
@@ -153,6 +167,7 @@ class Engine:
         return {"passage_id": passage_id, "query": searched, "terms": terms, "bm25": float(ranked.bm25[i]),
                 "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
                 "document": float(ranked.document[i]), "document_weight": self.document_weight,
+                "dense": _number(ranked.dense[i]), "semantic_weight": self.semantic_weight if self.semantic else 0.0,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
@@ -168,9 +183,7 @@ class Engine:
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
-        ranked = search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
-                             expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
-                             document_weight=self.document_weight)
+        ranked = self._rank(text, expanded, mask)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)

@@ -1,11 +1,13 @@
 """Question -> ranked passages: BM25 over the postings of the query terms, then TF-IDF reranking.
 
-Fusion (chosen on the tuning half of PubMedQA dev, see README):
-    passage = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
-    final = (1 − d) · passage + d · document / max(document of the candidates' documents)
-where `document` is the BM25 of the passage's whole document (qa/search/documents.py): every
-passage of a document gets its document's evidence, so documents rank by their best window plus
-what the whole document says, and the best passage of each is still the one to show.
+Fusion (weights chosen on the tuning halves of PubMedQA dev, see README):
+    lexical  = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
+    passage  = (1 − s) · lexical + s · dense                     (dense: qa/search/dense.py; s = 0 when off)
+    document = (1 − s) · doc_bm25 / max(doc_bm25 of the candidates' documents) + s · best dense of its passages
+    final    = (1 − d) · passage + d · document
+where doc_bm25 is the BM25 of the passage's whole document (qa/search/documents.py): every passage
+of a document gets its document's evidence, so documents rank by their best window plus what the
+whole document says, and the best passage of each is still the one to show.
 
 Expansions (abbreviations, qa/text/abbreviations.py; hyphenation and spacing variants, qa/text/spacing.py)
 are searched with the question at a lower weight: each of their terms counts EXPANSION_WEIGHT in
@@ -29,7 +31,10 @@ from qa.search import documents
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
-DOCUMENT_WEIGHT = 0.5  # d above: chosen on the tune halves (PubMedQA dev as written and paraphrased)
+# s and d were chosen together on the tune halves of PubMedQA dev, as written and paraphrased
+# (bench/clinician.py): the best of both in R@1, MRR@10 and answers, with and without the semantic stage
+SEMANTIC_WEIGHT = 0.8  # s: the dense cosine's share of a passage's and of a document's score
+DOCUMENT_WEIGHT = 0.9  # d
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 # Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
 LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
@@ -48,6 +53,7 @@ class Ranked:
     bm25: np.ndarray = field(default_factory=lambda: np.empty(0))
     tfidf: np.ndarray = field(default_factory=lambda: np.empty(0))
     document: np.ndarray = field(default_factory=lambda: np.empty(0))  # the document's evidence, 0..1
+    dense: np.ndarray = field(default_factory=lambda: np.empty(0))  # cosine of the embeddings (NaN: off)
     q_ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     q_weights: np.ndarray = field(default_factory=lambda: np.empty(0))
 
@@ -151,46 +157,60 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
     ids, inverse = np.unique(np.concatenate([q_ids, e_ids]), return_inverse=True)
     weights = np.bincount(inverse, weights=np.concatenate([q_weights, extra_weight * e_weights]),
                           minlength=len(ids))
-    norm = np.linalg.norm(weights)
+    norm = np.sqrt(tfidf.row_sums(np.zeros(len(ids), np.int64), weights * weights, 1)[0])
     return ids, (weights / norm if norm > 0 else weights)
 
 
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
          expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
-         document_weight: float = DOCUMENT_WEIGHT) -> Ranked:
+         document_weight: float = DOCUMENT_WEIGHT, dense=None, semantic_weight: float = SEMANTIC_WEIGHT) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
-    expansion that spells the question's own words (qa/text/spacing.py), which may match alone."""
+    expansion that spells the question's own words (qa/text/spacing.py), which may match alone.
+    dense: the question's DenseQuery (qa/search/dense.py) when the semantic stage is on."""
     terms = analyze(question)
     extra = analyze(expansion) if expansion else []
     alone = frozenset(analyze(spellings)) if spellings else frozenset()
     result = Ranked(query=f"{question.rstrip()} {expansion}" if expansion else question, terms=terms,
                     extra=extra, extra_weight=expansion_weight)
     ids, weights = query_terms(index, terms, extra, expansion_weight, alone)
-    if len(ids) == 0:
+    passages, b = np.empty(0, np.int64), np.empty(0)
+    if len(ids):
+        touched, scores = bm25_scores(index, ids, weights)
+        if mask is not None:
+            allowed = mask[touched]
+            touched, scores = touched[allowed], scores[allowed]
+        keep = top_by_score(touched, scores, candidates)
+        passages, b = touched[keep], scores[keep]
+    if dense is not None:  # passages close in meaning join those sharing words
+        joining = np.setdiff1d(dense.candidates(mask), passages)
+        passages, b = np.concatenate([passages, joining]), np.concatenate([b, np.zeros(len(joining))])
+    if len(passages) == 0:
         return result
-    touched, scores = bm25_scores(index, ids, weights)
-    if mask is not None:
-        allowed = mask[touched]
-        touched, scores = touched[allowed], scores[allowed]
-    keep = top_by_score(touched, scores, candidates)
-    passages, b = touched[keep], scores[keep]
     q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
     if weight > 0:
         cos = index.cosine(passages, q_ids, q_weights)
     else:  # BM25 order only: the cosine is not needed to rank
         cos = np.zeros(len(passages))
     final = (1.0 - weight) * _scaled(b) + weight * cos
+    similar = np.full(len(passages), np.nan)
+    if dense is not None:
+        similar = dense.scores(passages)
+        final = (1.0 - semantic_weight) * final + semantic_weight * similar
     whole = np.zeros(len(passages))
     if document_weight > 0:
         docs, owner = np.unique(np.asarray(index.passages.doc)[passages], return_inverse=True)
-        whole = _scaled(documents.scores(index, ids, weights, docs))[owner]
+        whole = _scaled(documents.scores(index, ids, weights, docs))
+        if dense is not None:
+            whole = (1.0 - semantic_weight) * whole + semantic_weight * dense.best_of_documents(
+                index, docs, passages, similar)
+        whole = whole[owner]
         final = (1.0 - document_weight) * final + document_weight * whole
     order = np.lexsort((passages, -final))
     result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
-    result.document = whole[order]
+    result.document, result.dense = whole[order], similar[order]
     result.q_ids, result.q_weights = q_ids, q_weights
     return result
 
