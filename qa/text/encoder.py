@@ -27,12 +27,10 @@ import importlib.util
 import json
 import struct
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from qa.text.wordpiece import WordPiece
 
@@ -297,17 +295,21 @@ class Encoder:
             raise ValueError(f"{model_dir}: sentence-transformers' extra lowercasing is not supported")
         self.tokenizer = WordPiece.from_dir(model_dir, self.max_length)
         self.dim = self.bert.hidden
-        self._threads: ThreadpoolController | None = None
+        self._threads = None  # threadpoolctl's controller, made at the first embedding
 
     def _one_blas_thread(self):
         """A context in which BLAS runs on one thread (see the module's docstring: same bits everywhere)."""
         if self._threads is None:  # finding the loaded BLAS libraries costs milliseconds: once
+            from threadpoolctl import ThreadpoolController
+
             self._threads = ThreadpoolController()
         return self._threads.limit(limits=1, user_api="blas")
 
     @classmethod
     def load(cls) -> Encoder | None:
         """The installed model's encoder, or None when it is not installed (unavailable() says why)."""
+        from importlib import metadata
+
         model_dir, _ = _locate_package()
         if model_dir is None:
             return None
