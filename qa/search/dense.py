@@ -37,6 +37,13 @@ class Semantic:
     def scans(self) -> bool:
         return len(self.matrix) <= SCAN_LIMIT
 
+    @property
+    def rows(self) -> np.ndarray:
+        """The vectors as float32, made once: a question is compared with all of them."""
+        if getattr(self, "_rows", None) is None:
+            self._rows = np.asarray(self.matrix, dtype=np.float32)
+        return self._rows
+
     def question(self, text: str) -> "DenseQuery":
         return DenseQuery(self, self.encoder.embed(text).astype(np.float32))
 
@@ -52,7 +59,7 @@ class DenseQuery:
     def all(self) -> np.ndarray:
         """Cosine with every passage (vectors are unit length)."""
         if self._all is None:
-            self._all = np.asarray(self.semantic.matrix, dtype=np.float32) @ self.vector
+            self._all = self.semantic.rows @ self.vector
         return self._all
 
     def scores(self, passages: np.ndarray) -> np.ndarray:

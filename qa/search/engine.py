@@ -48,13 +48,15 @@ def _number(value) -> float | None:
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
                  candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT,
-                 semantic=None, semantic_weight: float = search.SEMANTIC_WEIGHT):
+                 semantic=None, semantic_weight: float = search.SEMANTIC_WEIGHT,
+                 passage_semantic_weight: float = search.PASSAGE_SEMANTIC_WEIGHT):
         self.index = index
         self.fusion_weight = fusion_weight  # 0: BM25 order only
         self.candidates = candidates
         self.document_weight = document_weight  # whole-document evidence (qa/search/documents.py)
         self.semantic = semantic  # qa.search.dense.Semantic, or None: lexical only
         self.semantic_weight = semantic_weight
+        self.passage_semantic_weight = passage_semantic_weight
         self._corrector = None
         self._spellings = None
 
@@ -147,7 +149,8 @@ class Engine:
         dense = self.semantic.question(text) if self.semantic is not None else None
         return search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
                            expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
-                           document_weight=self.document_weight, dense=dense, semantic_weight=self.semantic_weight)
+                           document_weight=self.document_weight, dense=dense, semantic_weight=self.semantic_weight,
+                           passage_semantic_weight=self.passage_semantic_weight)
 
     def explain(self, query: str, passage_id: str) -> dict | None:
         """Why a passage ranks where it does for a query: BM25 per term, TF-IDF cosine, fused score."""
@@ -167,7 +170,8 @@ class Engine:
         return {"passage_id": passage_id, "query": searched, "terms": terms, "bm25": float(ranked.bm25[i]),
                 "bm25_max": float(ranked.bm25.max()), "tfidf": float(ranked.tfidf[i]),
                 "document": float(ranked.document[i]), "document_weight": self.document_weight,
-                "dense": _number(ranked.dense[i]), "semantic_weight": self.semantic_weight if self.semantic else 0.0,
+                "dense": _number(ranked.dense[i]),
+                "semantic_weight": self.passage_semantic_weight if self.semantic else 0.0,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,

@@ -2,8 +2,8 @@
 
 Fusion (weights chosen on the tuning halves of PubMedQA dev, see README):
     lexical  = (1 − w) · bm25 / max(bm25 of candidates) + w · cosine(tfidf(question), tfidf(passage))
-    passage  = (1 − s) · lexical + s · dense                     (dense: qa/search/dense.py; s = 0 when off)
-    document = (1 − s) · doc_bm25 / max(doc_bm25 of the candidates' documents) + s · best dense of its passages
+    passage  = (1 − s_p) · lexical + s_p · dense                 (dense: qa/search/dense.py; none when off)
+    document = (1 − s_d) · doc_bm25 / max(doc_bm25 of the candidates' documents) + s_d · best dense of its passages
     final    = (1 − d) · passage + d · document
 where doc_bm25 is the BM25 of the passage's whole document (qa/search/documents.py): every passage
 of a document gets its document's evidence, so documents rank by their best window plus what the
@@ -31,10 +31,12 @@ from qa.search import documents
 
 CANDIDATES = 100
 FUSION_WEIGHT = 0.5
-# s and d were chosen together on the tune halves of PubMedQA dev, as written and paraphrased
-# (bench/clinician.py): the best of both in R@1, MRR@10 and answers, with and without the semantic stage
-SEMANTIC_WEIGHT = 0.8  # s: the dense cosine's share of a passage's and of a document's score
+# Chosen on the tune halves of PubMedQA dev, as written and paraphrased (bench/clinician.py), each
+# on what it decides: d and s_d on document R@1 and MRR@10 (with and without the semantic stage),
+# s_p on answer-from-conclusion (the passages an answer is built from)
 DOCUMENT_WEIGHT = 0.9  # d
+SEMANTIC_WEIGHT = 0.8  # s_d: the dense cosine's share of a document's score
+PASSAGE_SEMANTIC_WEIGHT = 0.6  # s_p: its share of a passage's
 EXPANSION_WEIGHT = 0.25  # chosen on the tune half of PubMedQA dev (README, "Abbreviations")
 # Analysed label words of metadata passages ("title", "publish"): they name fields, not content.
 LABEL_TERMS = frozenset(analyze(" ".join(METADATA_LABELS)))
@@ -164,7 +166,8 @@ def query_vector(index: Index, terms: list[str], extra: list[str] = (),
 def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
          expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
-         document_weight: float = DOCUMENT_WEIGHT, dense=None, semantic_weight: float = SEMANTIC_WEIGHT) -> Ranked:
+         document_weight: float = DOCUMENT_WEIGHT, dense=None, semantic_weight: float = SEMANTIC_WEIGHT,
+         passage_semantic_weight: float = PASSAGE_SEMANTIC_WEIGHT) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
@@ -198,7 +201,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     similar = np.full(len(passages), np.nan)
     if dense is not None:
         similar = dense.scores(passages)
-        final = (1.0 - semantic_weight) * final + semantic_weight * similar
+        final = (1.0 - passage_semantic_weight) * final + passage_semantic_weight * similar
     whole = np.zeros(len(passages))
     if document_weight > 0:
         docs, owner = np.unique(np.asarray(index.passages.doc)[passages], return_inverse=True)

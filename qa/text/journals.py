@@ -34,6 +34,7 @@ def _table() -> tuple[dict[str, str], dict[str, str]]:
     return words, prefixes
 
 
+@lru_cache(maxsize=65536)
 def abbreviate(word: str) -> str:
     """The LTWA abbreviation of one word (folded, no period); the word itself when not listed.
     The list gives singulars ("report"): a plural takes its singular's abbreviation."""
@@ -85,16 +86,18 @@ def variants(text: str, is_journal) -> list[dict]:
     "predict outcome"), so only a journal's place in the corpus tells a journal name.
     Longest runs first, left to right; [{"term": words, "expansion": abbreviation}]."""
     tokens = list(TOKEN.finditer(text))
+    folded = [fold(m.group()) for m in tokens]
+    stop = [f in STOP_WORDS for f in folded]
+    shortened = [not s and abbreviate(m.group()) != f for m, f, s in zip(tokens, folded, stop)]
     found, i = [], 0
     while i < len(tokens):
         for j in range(min(len(tokens), i + MAX_WORDS), i + 1, -1):
-            span = tokens[i:j]
-            words = [m.group() for m in span]
-            if fold(words[0]) in STOP_WORDS or fold(words[-1]) in STOP_WORDS:
+            if stop[i] or stop[j - 1] or not any(shortened[i:j]):
                 continue
-            kept = [w for w in words if fold(w) not in STOP_WORDS]
+            span = tokens[i:j]
+            kept = [m.group() for m, s in zip(span, stop[i:j]) if not s]
             short = [abbreviate(w) for w in kept]
-            if len(kept) < 2 or short == [fold(w) for w in kept]:
+            if len(kept) < 2:
                 continue
             terms = analyze(" ".join(short))
             if terms and terms != analyze(" ".join(kept)) and is_journal(" ".join(short), terms):
