@@ -68,6 +68,30 @@ def test_two_builds_at_once_both_answer_and_one_build_is_kept(tmp_path):
     assert len(list(directory.glob("build-*"))) == 1, "the second process loaded the first one's build"
 
 
+ADDED = [FIXTURES / "medline-sample2.txt", FIXTURES / "pubmed-xml-4.xml", FIXTURES / "ris-pubmed-2.ris"]
+DOCUMENTS = {"medline-sample2.txt": 4, "pubmed-xml-4.xml": 1, "ris-pubmed-2.ris": 2}
+
+
+@pytest.mark.parametrize("phase", ["add:parsed@2", "original:before-rename@2", "keys:before-fsync@2",
+                                   "records:before-rename@2", "records:before-dir-fsync@3",
+                                   "build:before-rename"])  # the last: the index update after the add
+def test_kill_9_during_an_add_leaves_each_file_whole_or_absent_and_the_rerun_adds_the_rest(tmp_path, phase):
+    from qa.readers.records import read_records
+
+    home = tmp_path / "home"
+    assert answers(home)
+    killed_at(phase, ["add", *map(str, ADDED)], home)
+    records = home / "library" / "records"
+    for path in records.glob("[!.]*.jsonl"):
+        assert len(read_records(path)) == DOCUMENTS[path.name.rsplit(".", 2)[0]], f"{path.name} is not whole"
+    r = run_subprocess(["add", *map(str, ADDED)], home)
+    assert r.returncode == 0, r.stderr
+    r = run_subprocess(["sources", "--json"], home)
+    ids = [s["doc_id"] for s in json.loads(r.stdout)]
+    assert len(ids) == len(set(ids)) == 1 + sum(DOCUMENTS.values()), "every document once"
+    assert answers(home)
+
+
 def test_a_full_disk_during_a_rebuild_keeps_the_old_index_and_answers(cli, qa_home, monkeypatch):
     import errno
 
