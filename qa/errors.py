@@ -29,4 +29,6 @@ def warn(message: str) -> None:
     warn take a `warn` callable defaulting to this one, so callers can collect or silence them."""
     import sys
 
-    print(f"qa: {message}", file=sys.stderr)
+    from qa.cli.terminal import one_line  # a warning names files and quotes corpus text: cleaned as all output
+
+    print(f"qa: {one_line(message)}", file=sys.stderr)
