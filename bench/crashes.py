@@ -165,7 +165,8 @@ def leftovers(home: Path) -> list[str]:
     stems = {p.name[: -len(".jsonl")] for p in (library / "records").glob("[!.]*.jsonl")}
     found = [str(p.relative_to(home)) for folder in ("originals", "records", "keys")
              for p in (library / folder).glob(".*")] if library.is_dir() else []
-    found += [f"originals/{p.name} (no records)" for p in (library / "originals").glob("[!.]*") if p.name not in stems]
+    found += [f"originals/{p.name} (no records)" for p in (library / "originals").glob("[!.]*")
+              if p.name not in stems]
     return found
 
 

@@ -418,8 +418,8 @@ def open_history(path: Path | None = None):
         with open(path, "ab"):
             pass
     except OSError as e:
-        print(clean(f"qa: cannot keep the history in {path} ({e.strerror or e}); this session's is kept in memory"),
-              file=sys.stderr)
+        print(clean(f"qa: cannot keep the history in {path} ({e.strerror or e}); this session's is kept in "
+                    "memory"), file=sys.stderr)
         return InMemoryHistory()
     return SafeFileHistory(str(path))
 

@@ -24,7 +24,8 @@ def cmd_add(args) -> int:
         args.corpus = None  # refresh the default corpus: seed + library
         index, _ = open_index_for(args)
         stats = index.manifest["stats"]
-        print(one_line(f"library: {library} — index now {stats['documents']} documents, {stats['passages']} passages"))
+        print(one_line(f"library: {library} — index now {stats['documents']} documents, "
+                       f"{stats['passages']} passages"))
     return 1 if report.rejected else 0
 
 

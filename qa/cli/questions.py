@@ -134,8 +134,8 @@ def cmd_batch(args) -> int:
     n_workers = min(args.workers, max(len(questions), 1))
     cores = os.cpu_count() or 1
     if n_workers > WORKERS_PER_CORE * cores:
-        print(f"qa: --workers {args.workers} is more than {WORKERS_PER_CORE} a core ({cores} cores): "
-              f"answering with {WORKERS_PER_CORE * cores}", file=sys.stderr)
+        print(f"qa: --workers {args.workers} is more than {WORKERS_PER_CORE} a core "
+              f"({cores} core{'s' * (cores != 1)}): answering with {WORKERS_PER_CORE * cores}", file=sys.stderr)
         n_workers = WORKERS_PER_CORE * cores
     if n_workers > 1 and index.path is None:
         print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
