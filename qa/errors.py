@@ -15,6 +15,11 @@ class InputError(QAError):
         super().__init__(f"{where}: {message}")
 
 
+class DamagedRecord(InputError):
+    """A line of a records file that does not read back as qa wrote it (qa/readers/records.py):
+    bad JSON, a field of the wrong type, bytes that are not UTF-8, or a checksum that differs."""
+
+
 class DamagedIndex(QAError):
     """A block of the index did not match its checksum when read (qa/index/checksums.py)."""
 
@@ -24,4 +29,6 @@ def warn(message: str) -> None:
     warn take a `warn` callable defaulting to this one, so callers can collect or silence them."""
     import sys
 
-    print(f"qa: {message}", file=sys.stderr)
+    from qa.cli.terminal import one_line  # a warning names files and quotes corpus text: cleaned as all output
+
+    print(f"qa: {one_line(message)}", file=sys.stderr)

@@ -1,16 +1,29 @@
 """The user's library: files added with `qa add`, stored as parsed records plus the original file.
 
 Layout of a library directory:
-    originals/<name>        the file as the user gave it (provenance)
-    records/<name>.jsonl    the documents parsed from it that were added (duplicates left out)
-    keys/<name>.keys.npy    the duplicate-detection keys of those documents, hashed: an add
-                            checks a new document against them without parsing the library
+    originals/<name>        the file as the user gave it (provenance, and what a damaged records
+                            file is rebuilt from)
+    records/<name>.jsonl    the documents parsed from it that were added (duplicates left out),
+                            one JSON line each, each line with its checksum
+    keys/<name>.keys.npy    the duplicate-detection keys and the ids of those documents, hashed: an
+                            add checks a new document against them without parsing the library
+    damaged/<name>.jsonl    a records file found damaged, kept as it was when it was rebuilt
+    removed.jsonl           the ids `qa remove` took out (a rerun knows them; a rebuild leaves them out)
 The records directory is what the index reads. Each file is written under a temporary name and
 renamed into place, records last: a file is in the library completely or not at all. A keys file
 is only a cache of its records file: missing or stale, it is made again from the records.
+
+Every document of the library has its own id: a different document whose id is taken (two
+Markdown notes with the same first heading) is added under the id with a suffix, "-2", "-3", ...
+
+A change (add, remove, rebuilding a damaged records file) holds the library's lock and first
+clears what a killed change left: temporaries of dead processes, and originals or keys files
+whose records file was never written or was removed.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import os
 import re
@@ -18,11 +31,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import files, home, locking
-from qa.errors import InputError, QAError
+from qa import errors, files, home, locking, phases
+from qa.errors import DamagedRecord, InputError, QAError
 from qa.readers.corpus import read_file
 from qa.models import Document
 from qa.readers.records import read_records, write_records
+
+RECORDS = ".jsonl"
+KEYS = ".keys.npy"
+_NAME_BYTES = 120  # of a stored name's stem: with the digest and a temporary's prefix, far below 255
+_DIGEST = re.compile(r"\.[0-9a-f]{10}$")  # the end of a stored name (qa/library.py: _stored_name)
 
 
 def library_dir(option: str | None) -> Path:
@@ -33,12 +51,35 @@ def records_dir(library: Path) -> Path:
     return library / "records"
 
 
+def _names(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def record_files(library: Path) -> list[Path]:
+    """The records files, in the order the index reads them: a hidden name (a temporary,
+    `.tmp-<pid>-…`) is never one."""
+    folder = records_dir(library)
+    return [folder / n for n in _names(folder) if n.endswith(RECORDS) and not n.startswith(".")]
+
+
+def _stem(records: Path) -> str:
+    return records.name[: -len(RECORDS)]
+
+
+def _original_of(records: Path) -> Path:
+    return records.parent.parent / "originals" / _stem(records)
+
+
 def _text_key(doc: Document) -> str:
     text = " ".join([doc.title or ""] + [s.text for s in doc.sections])
     return hashlib.sha1(re.sub(r"\W+", " ", text.casefold()).strip().encode()).hexdigest()
 
 
 def _keys(doc: Document) -> list[str]:
+    """What makes a document a duplicate of another: the same text, PMID or DOI."""
     keys = [f"text:{_text_key(doc)}"]
     if doc.pmid:
         keys.append(f"pmid:{doc.pmid}")
@@ -47,21 +88,30 @@ def _keys(doc: Document) -> list[str]:
     return keys
 
 
+def _id_key(doc_id: str) -> str:
+    return f"id:{doc_id}"
+
+
+def _all_keys(doc: Document) -> list[str]:
+    return _keys(doc) + [_id_key(doc.doc_id)]
+
+
 def _hash(key: str) -> int:
     return int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "little", signed=True)
 
 
 def _keys_path(records: Path) -> Path:
     """Beside the records directory, not in it: that directory is the index's corpus."""
-    return records.parent.parent / "keys" / (records.name[: -len(".jsonl")] + ".keys.npy")
+    return records.parent.parent / "keys" / (_stem(records) + KEYS)
 
 
 def _key_table(docs: list[Document]):
-    """(hash, document number) of each key of each document, as an n × 2 int64 array."""
+    """(hash, document number, 1 for the id's key) of each key of each document, as an n × 3 int64
+    array (keys files of older versions have no ids, and two columns: they are made again)."""
     import numpy as np
 
-    rows = [(_hash(k), i) for i, d in enumerate(docs) for k in _keys(d)]
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    rows = [(_hash(k), i, k.startswith("id:")) for i, d in enumerate(docs) for k in _all_keys(d)]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def _write_keys(records: Path, docs: list[Document]) -> None:
@@ -74,38 +124,53 @@ def _write_keys(records: Path, docs: list[Document]) -> None:
         with open(tmp, "wb") as f:
             np.save(f, table)
 
-    files.write_atomically(_keys_path(records), write)
+    files.write_atomically(_keys_path(records), write, "keys")
 
 
 class _KnownKeys:
-    """The keys of the documents in the library, read from the keys files (made where missing)."""
+    """The keys of the documents in the library, read from the keys files (made where missing).
 
-    def __init__(self, library: Path):
+    A damaged records file raises DamagedRecord (the change rebuilds it, then looks again); with
+    tolerant=True its documents are left out instead (while another one is being rebuilt)."""
+
+    def __init__(self, library: Path, skip: Path | None = None, tolerant: bool = False):
         import numpy as np
 
-        self.files = sorted(records_dir(library).glob("*.jsonl")) if records_dir(library).is_dir() else []
+        self.tolerant = tolerant
+        self.files = [f for f in record_files(library) if f != skip]
         tables = []
         for k, f in enumerate(self.files):
-            keys = _keys_path(f)
-            table = None
-            try:
-                if keys.stat().st_mtime_ns >= f.stat().st_mtime_ns:
-                    table = np.load(keys)
-                    if table.ndim != 2 or table.shape[1] != 2 or table.dtype != np.int64:
-                        table = None
-            except (OSError, ValueError):
-                table = None
-            if table is None:
-                docs = read_records(f)
-                table = _key_table(docs)
-                try:
-                    _write_keys(f, docs)
-                except OSError:
-                    pass
-            tables.append(np.column_stack([table, np.full(len(table), k, dtype=np.int64)]))
+            table = self._table(f)
+            tables.append(np.column_stack([table[:, :2], np.full(len(table), k, dtype=np.int64)]))
         whole = np.concatenate(tables) if tables else np.empty((0, 3), np.int64)
         self.table = whole[np.argsort(whole[:, 0], kind="stable")]
         self._docs: dict[int, list[Document]] = {}
+
+    def _table(self, records: Path):
+        import numpy as np
+
+        keys = _keys_path(records)
+        try:
+            if keys.stat().st_mtime_ns >= records.stat().st_mtime_ns:
+                table = np.load(keys)
+                if table.ndim == 2 and table.shape[1] == 3 and table.dtype == np.int64:
+                    return table
+        except (OSError, ValueError):
+            pass
+        docs = self._read(records)
+        try:
+            _write_keys(records, docs)
+        except OSError:
+            pass
+        return _key_table(docs)
+
+    def _read(self, records: Path) -> list[Document]:
+        try:
+            return read_records(records)
+        except DamagedRecord:
+            if self.tolerant:
+                return []
+            raise
 
     def find(self, key: str) -> str | None:
         """doc_id of a library document with this key, or None."""
@@ -116,9 +181,11 @@ class _KnownKeys:
         hi = int(np.searchsorted(self.table[:, 0], h, side="right"))
         for _, doc, file in self.table[lo:hi].tolist():
             if file not in self._docs:
-                self._docs[file] = read_records(self.files[file])
+                self._docs[file] = self._read(self.files[file])
+            if doc >= len(self._docs[file]):
+                continue
             candidate = self._docs[file][doc]
-            if key in _keys(candidate):  # a hash collision is not a duplicate
+            if key in _all_keys(candidate):  # a hash collision is not a duplicate
                 return candidate.doc_id
         return None
 
@@ -131,95 +198,347 @@ def _duplicate_of(doc: Document, known: dict[str, str], in_library: _KnownKeys) 
     return None
 
 
+def _id_taken(doc_id: str, known: dict[str, str], in_library: _KnownKeys) -> bool:
+    return _id_key(doc_id) in known or in_library.find(_id_key(doc_id)) is not None
+
+
+def _new_documents(docs: list[Document], label: str, known: dict[str, str], in_library: _KnownKeys,
+                   notes: list[str]) -> list[Document]:
+    """The documents not already in the library nor among `known` (the keys of those this change
+    added), each under an id no other document has; a line for each one skipped or renamed goes
+    to `notes`. Their keys are added to `known`."""
+    fresh = []
+    for doc in docs:
+        seen = _duplicate_of(doc, known, in_library)
+        if seen is not None:
+            notes.append(f"{label}: {doc.doc_id} is already in the library (as {seen}); skipped")
+            continue
+        if _id_taken(doc.doc_id, known, in_library):
+            n = 2
+            while _id_taken(f"{doc.doc_id}-{n}", known, in_library):
+                n += 1
+            notes.append(f"{label}: another document in the library has the id {doc.doc_id}; "
+                         f"added this one as {doc.doc_id}-{n}")
+            doc = dataclasses.replace(doc, doc_id=f"{doc.doc_id}-{n}")
+        fresh.append(doc)
+        for key in _all_keys(doc):
+            known[key] = doc.doc_id
+    return fresh
+
+
 def library_documents(library: Path) -> list[tuple[Path, Document]]:
-    folder = records_dir(library)
-    if not folder.is_dir():
-        return []
-    return [(f, d) for f in sorted(folder.glob("*.jsonl")) for d in read_records(f)]
+    return [(f, d) for f in record_files(library) for d in read_records(f)]
 
 
 @dataclass
 class AddReport:
     added: list[tuple[str, int]] = field(default_factory=list)  # (file, documents added)
-    duplicates: list[str] = field(default_factory=list)  # one line each
+    duplicates: list[str] = field(default_factory=list)  # one line each: skipped, or added under another id
     rejected: list[str] = field(default_factory=list)  # one line each (the parse error)
 
 
-def _stored_name(path: Path, folder: Path) -> str:
+def _stored_name(path: Path) -> str:
+    """The file's name in the library: never hidden (the index skips hidden files), short enough
+    for any file system with a temporary's prefix, its suffix kept (it tells Markdown from text),
+    and a digest of the content, so different files never share one."""
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:10]
-    stem = re.sub(r"[^\w.-]+", "_", path.name)
-    return f"{stem}.{digest}"
+    name = re.sub(r"[^\w.-]+", "_", path.name).lstrip(".") or "file"
+    stem, suffix = os.path.splitext(name)
+    if len(suffix.encode("utf-8")) > 16:
+        stem, suffix = name, ""
+    stem = stem.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore") or "file"
+    return f"{stem}{suffix}.{digest}"
 
 
-def add(paths: list[str], library: Path) -> AddReport:
+def _write_file(library: Path, name: str, docs: list[Document], source: Path | None) -> None:
+    """The original (copied from `source`; None: it is there already), keys and records of one
+    file, each written whole and renamed into place, the records last."""
+    if source is not None:
+        (library / "originals").mkdir(parents=True, exist_ok=True)
+        files.write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(source, tmp), "original")
+    records = records_dir(library) / f"{name}{RECORDS}"
+    records.parent.mkdir(parents=True, exist_ok=True)
+    _write_keys(records, docs)
+    files.write_atomically(records, lambda tmp: write_records(tmp, docs), "records")
+    os.utime(_keys_path(records))  # not older than its records file
+
+
+# ---------------------------------------------------------------- changes
+
+
+@contextlib.contextmanager
+def _changing(library: Path):
+    """The library's lock held, and what killed changes left cleared."""
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(locking.exclusive(library, "changing this library"))
+        except OSError as e:
+            raise QAError(f"{library}: cannot change the library ({e.strerror or e})") from None
+        _clear_leftovers(library)
+        yield
+
+
+def _clear_leftovers(library: Path) -> None:
+    """Temporaries of dead processes; records files an older qa stored under a hidden name (the
+    index never read them) made visible; originals and keys files without records."""
+    for folder in ("originals", "records", "keys", "damaged"):
+        files.remove_dead_temporaries(library / folder)
+    records, originals = records_dir(library), library / "originals"
+    for name in _names(records):  # records first: an original is only kept beside its records
+        if name.startswith(".") and name.endswith(RECORDS) and files.writer_pid(name) is None:
+            if not (records / name[1:]).exists():
+                os.replace(records / name, records / name[1:])
+    stems = {_stem(f) for f in record_files(library)}
+    for name in _names(originals):
+        if files.writer_pid(name) is not None:
+            continue
+        if name.startswith(".") and name[1:] in stems and not (originals / name[1:]).exists():
+            os.replace(originals / name, originals / name[1:])
+        elif not name.startswith(".") and name not in stems:
+            (originals / name).unlink()
+    for name in _names(library / "keys"):
+        if name.endswith(KEYS) and name[: -len(KEYS)] not in stems and files.writer_pid(name) is None:
+            (library / "keys" / name).unlink()
+
+
+def _rebuilding_damaged(library: Path, change, warn):
+    """change(), with each damaged records file it meets rebuilt (once) and the change resumed.
+    A change must raise DamagedRecord only before it writes, or say where to resume."""
+    rebuilt: set[Path] = set()
+    while True:
+        try:
+            return change()
+        except DamagedRecord as e:
+            path = Path(e.path)
+            if path in rebuilt or path.parent != records_dir(library):
+                raise
+            _rebuild(library, path, e, warn)
+            rebuilt.add(path)
+
+
+def add(paths: list[str], library: Path, warn=None) -> AddReport:
     """Parse each file completely; add the records that are new; report the rest.
 
     One writer at a time: a second `qa add` or `qa remove` waits for the library lock."""
-    with locking.exclusive(library, "changing this library"):
-        return _add(paths, library)
-
-
-def _add(paths: list[str], library: Path) -> AddReport:
+    warn = warn or errors.warn
     report = AddReport()
-    in_library = _KnownKeys(library)
+    pending = list(paths)
     known: dict[str, str] = {}  # keys of the documents added by this call
-    for raw in paths:
-        path = Path(raw).expanduser()
-        try:
-            if not path.is_file():
-                raise InputError(raw, "no such file" if not path.exists() else "not a file")
-            docs = read_file(path)
-        except InputError as e:
-            report.rejected.append(str(e))
-            continue
-        fresh = []
-        for doc in docs:
-            seen = _duplicate_of(doc, known, in_library)
-            if seen is not None:
-                report.duplicates.append(f"{raw}: {doc.doc_id} is already in the library (as {seen}); skipped")
-                continue
-            fresh.append(doc)
-            for key in _keys(doc):
-                known[key] = doc.doc_id
-        if not fresh:
-            continue
-        (library / "originals").mkdir(parents=True, exist_ok=True)
-        records_dir(library).mkdir(parents=True, exist_ok=True)
-        name = _stored_name(path, library)
-        files.write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(path, tmp))
-        records = records_dir(library) / f"{name}.jsonl"
-        _write_keys(records, fresh)
-        files.write_atomically(records, lambda tmp: write_records(tmp, fresh))
-        os.utime(_keys_path(records))  # not older than its records file
+
+    def add_pending() -> AddReport:
+        in_library = _KnownKeys(library)
+        while pending:
+            _add_one(pending[0], library, in_library, known, report)
+            pending.pop(0)
+        return report
+
+    with _changing(library):
+        return _rebuilding_damaged(library, add_pending, warn)
+
+
+def _add_one(raw: str, library: Path, in_library: _KnownKeys, known: dict[str, str], report: AddReport) -> None:
+    path = Path(raw).expanduser()
+    try:
+        if not path.is_file():
+            raise InputError(raw, "no such file" if not path.exists() else "not a regular file")
+        docs = read_file(path)
+    except InputError as e:
+        report.rejected.append(str(e))
+        return
+    phases.reach("add:parsed")
+    notes: list[str] = []
+    mine = dict(known)  # known grows only once the file is written: a damaged records file met
+    fresh = _new_documents(docs, raw, mine, in_library, notes)  # here makes the file start again
+    if fresh:
+        _write_file(library, _stored_name(path), fresh, path)
         report.added.append((raw, len(fresh)))
-    return report
+    known.update(mine)
+    report.duplicates += notes
 
 
-def remove(ids: list[str], library: Path) -> list[str]:
-    """Take documents out of the library; returns the ids removed. Unknown ids raise QAError."""
-    with locking.exclusive(library, "changing this library"):
-        return _remove(ids, library)
+def remove(ids: list[str], library: Path, warn=None) -> list[str]:
+    """Take documents out of the library; returns the ids removed. An id this library removed
+    before (a rerun of an interrupted remove) is a notice; one it never held is a notice when
+    others are removed, else a QAError."""
+    warn = warn or errors.warn
+    with _changing(library):
+        return _rebuilding_damaged(library, lambda: _remove(ids, library, warn), warn)
 
 
-def _remove(ids: list[str], library: Path) -> list[str]:
+def _remove(ids: list[str], library: Path, warn) -> list[str]:
     by_file: dict[Path, list[Document]] = {}
-    for f, doc in library_documents(library):
+    for f, doc in library_documents(library):  # every file read before anything changes
         by_file.setdefault(f, []).append(doc)
     present = {d.doc_id for docs in by_file.values() for d in docs}
-    missing = [i for i in ids if i not in present]
-    if missing:
-        raise QAError(f"not in the library {library}: {', '.join(missing)}")
-    wanted = set(ids)
+    wanted = list(dict.fromkeys(ids))
+    missing = [i for i in wanted if i not in present]
+    gone = removed_before(library) & set(missing)
+    unknown = [i for i in missing if i not in gone]
+    if unknown and len(missing) == len(wanted):
+        raise QAError(f"not in the library {library}: {', '.join(unknown)}")
+    if gone:
+        warn(f"already removed from the library {library}: {', '.join(i for i in missing if i in gone)}")
+    if unknown:
+        warn(f"not in the library {library}: {', '.join(unknown)}")
+    removing = [i for i in wanted if i in present]
+    if removing:
+        _log_removed(library, removing)  # first: a rerun after a kill knows them as removed
+    phases.reach("remove:logged")
+    left = set(removing)  # each id removes one document: the one the corpus shows
     for f, docs in by_file.items():
-        keep = [d for d in docs if d.doc_id not in wanted]
+        keep = []
+        for d in docs:
+            if d.doc_id in left:
+                left.discard(d.doc_id)
+            else:
+                keep.append(d)
         if len(keep) == len(docs):
             continue
         _keys_path(f).unlink(missing_ok=True)  # made again from the records when next needed
         if keep:
-            files.write_atomically(f, lambda tmp, keep=keep: write_records(tmp, keep))
+            files.write_atomically(f, lambda tmp, keep=keep: write_records(tmp, keep), "remove-records")
         else:
             f.unlink()
-            original = library / "originals" / f.name[: -len(".jsonl")]
+            phases.reach("remove:records-unlinked")
+            _original_of(f).unlink(missing_ok=True)
+    return removing
+
+
+REMOVED = "removed.jsonl"  # the ids removed from the library, one JSON string a line
+
+
+def removed_before(library: Path) -> set[str]:
+    """The ids `qa remove` took out of this library (a line cut short by a crash is skipped)."""
+    import json
+
+    out = set()
+    try:
+        with open(library / REMOVED, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    value = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(value, str):
+                    out.add(value)
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def _log_removed(library: Path, ids: list[str]) -> None:
+    import json
+
+    path = library / REMOVED
+    with open(path, "ab") as f:
+        start = b"" if f.tell() == 0 or _ends_a_line(path) else b"\n"  # after a line cut short
+        f.write(start + "".join(json.dumps(i) + "\n" for i in ids).encode("utf-8"))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _ends_a_line(path: Path) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+# ---------------------------------------------------------------- damaged records files
+
+
+def rebuild_damaged(library: Path, records: Path, warn=None) -> bool:
+    """Rebuild a damaged records file of `library` (see _rebuild), under the library's lock;
+    False when `records` is not one of its records files."""
+    warn = warn or errors.warn
+    if records.parent.resolve() != records_dir(library).resolve() or not records.name.endswith(RECORDS):
+        return False
+    with _changing(library):
+        records = records_dir(library) / records.name
+        try:
+            read_records(records)
+        except DamagedRecord as e:
+            _rebuild(library, records, e, warn)
+        except InputError:  # gone meanwhile (another process rebuilt or removed it)
+            pass
+    return True
+
+
+_ID_OF_LINE = re.compile(r'^\{"doc_id":("(?:[^"\\]|\\.)*")')
+
+
+def _damaged_ids(records: Path, lines: list[int]) -> set[str] | None:
+    """The ids the damaged lines still show (damage rarely hits the id at the start of a line);
+    None when one of them shows none."""
+    import json
+
+    wanted = set()
+    with open(records, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            if number in lines:
+                m = _ID_OF_LINE.match(raw.decode("utf-8", "replace"))
+                try:
+                    wanted.add(json.loads(m.group(1)))
+                except (AttributeError, ValueError):
+                    return None
+    return wanted
+
+
+def _parse_original(original: Path) -> list[Document]:
+    """An original's documents, read as the file the user gave: under its own name again (its
+    suffix tells Markdown from text), through a temporary link."""
+    link = files.temporary(original.with_name(_DIGEST.sub("", original.name)))
+    try:
+        try:
+            os.link(original, link)
+        except OSError:
+            shutil.copyfile(original, link)
+        return [dataclasses.replace(d, source_path=str(original)) for d in read_file(link)]
+    finally:
+        link.unlink(missing_ok=True)
+
+
+def _rebuild(library: Path, records: Path, damage: DamagedRecord, warn) -> None:
+    """A damaged records file, made whole again: its good lines kept, the documents of its damaged
+    lines read again from its original (when a damaged line no longer shows its id: all the
+    original's documents that are neither in the library nor removed from it), the damaged file
+    kept in damaged/. Without a readable original only the good lines are kept. One warning line
+    says what was done."""
+    lines: list = []
+    good = read_records(records, lines)
+    aside = library / "damaged" / records.name
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    files.write_atomically(aside, lambda tmp: shutil.copyfile(records, tmp), "damaged")
+    what = f"library records file {records} is damaged (line {damage.line}: {damage.message})"
+    original = _original_of(records)
+    try:
+        parsed = _parse_original(original)
+    except (InputError, OSError) as e:
+        reason = "it is missing" if not original.exists() else str(getattr(e, "message", e))
+        if good:
+            _write_file(library, _stem(records), good, None)
+        else:  # nothing left to index: the file goes, its original (if any) beside the damaged copy
             if original.exists():
-                original.unlink()
-    return [i for i in ids if i in present]
+                os.replace(original, aside.with_name(original.name))
+            records.unlink()
+        warn(f"{what}; its original cannot be read ({reason}): kept its {len(good)} good documents, "
+             f"the damaged file is kept in {aside}")
+        return
+    wanted = _damaged_ids(records, [n for n, _ in lines])
+    if wanted is not None:
+        parsed = [d for d in parsed if d.doc_id in wanted or any(w.startswith(d.doc_id + "-") for w in wanted)]
+    else:  # what `qa remove` took out stays out
+        removed = removed_before(library)
+        parsed = [d for d in parsed if d.doc_id not in removed]
+    known: dict[str, str] = {}
+    for doc in good:
+        for key in _all_keys(doc):
+            known[key] = doc.doc_id
+    others = _KnownKeys(library, skip=records, tolerant=True)
+    recovered = _new_documents(parsed, str(original), known, others, [])
+    if good or recovered:
+        _write_file(library, _stem(records), good + recovered, None)
+    else:  # all it held is elsewhere in the library: nothing to index here
+        records.unlink()
+        original.unlink()
+    warn(f"{what}; rebuilt: {len(good)} documents kept, {len(recovered)} read again from its original "
+         f"{original} (the damaged file is kept in {aside})")

@@ -66,9 +66,17 @@ def cli(qa_home, capsys):
 
 
 def run_subprocess(args: list[str], home: Path, stdin: bytes | None = None,
-                   timeout: float = 60) -> subprocess.CompletedProcess:
-    """`python cli.py ARGS` from the repository root, with QA_HOME set to `home`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONPATH")}
-    env["QA_HOME"] = str(home)
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=env, input=stdin,
+                   timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python cli.py ARGS` from the repository root, with QA_HOME set to `home` (and `env` added)."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONPATH")}
+    environment.update(env or {}, QA_HOME=str(home))
+    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=environment, input=stdin,
                           capture_output=True, timeout=timeout)
+
+
+def killed_at(phase: str, args: list[str], home: Path) -> subprocess.CompletedProcess:
+    """`qa ARGS` killed by SIGKILL at the named moment of a write (qa/phases.py); asserts that the
+    kill landed there, so a test of what a crash leaves cannot pass without the crash."""
+    r = run_subprocess(args, home, env={"QA_TEST_CRASH_AT": phase})
+    assert r.returncode == -9 and f"killed at {phase}" in r.stderr.decode(), (phase, r.returncode, r.stderr)
+    return r

@@ -722,3 +722,96 @@ def test_cli_py_and_main_print_the_same(cli, tmp_path, args):
     r = cli(*args)
     assert r.code == 0
     assert proc.stdout.decode("utf-8") == r.out
+
+
+# ---------------------------------------------------------------- what a corpus folder may hold
+
+
+def test_a_fifo_or_device_in_a_corpus_folder_is_skipped_with_a_warning(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    shutil.copyfile(BEIR, folder / "a.jsonl")
+    os.mkfifo(folder / "pipe")
+    os.symlink("/dev/zero", folder / "zero")
+    question = BEIR_QUESTIONS["10135926"]
+    for _ in range(2):  # built, then loaded: neither blocks on the FIFO
+        r = run_subprocess(["ask", question, "--json", "--corpus", str(folder)], tmp_path / "home", timeout=60)
+        assert r.returncode == 0 and json.loads(r.stdout)["hits"][0]["doc_id"] == "10135926"
+        assert sorted(r.stderr.decode().splitlines()) == [
+            f"qa: {folder / 'pipe'}: not a regular file (a FIFO); skipped",
+            f"qa: {folder / 'zero'}: not a regular file (a device); skipped"]
+
+
+def test_broken_symbolic_links_in_a_corpus_folder_are_skipped_with_a_warning(cli, tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    shutil.copyfile(BEIR, folder / "a.jsonl")
+    os.symlink(folder / "missing.txt", folder / "dangling")
+    os.symlink(folder / "loop-b", folder / "loop-a")
+    os.symlink(folder / "loop-a", folder / "loop-b")
+    r = cli("ask", BEIR_QUESTIONS["10331115"], "--json", "--corpus", str(folder))
+    assert r.code == 0 and r.json()["hits"][0]["doc_id"] == "10331115"
+    assert sorted(r.err.splitlines()) == [f"qa: {folder / 'dangling'}: a symbolic link to nothing; skipped",
+                                          f"qa: {folder / 'loop-a'}: a loop of symbolic links; skipped",
+                                          f"qa: {folder / 'loop-b'}: a loop of symbolic links; skipped"]
+
+
+def test_a_fifo_named_as_the_corpus_is_one_line(cli, tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    r = cli("ask", "rituximab", "--corpus", str(tmp_path / "pipe"))
+    assert r.code == 1 and one_line(r.err) == f"qa: error: {tmp_path / 'pipe'}: not a regular file (a FIFO)"
+
+
+def test_an_os_error_anywhere_is_one_line_naming_the_path(cli, tmp_path, monkeypatch):
+    import errno
+
+    import qa.library
+
+    def full(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    with monkeypatch.context() as m:  # only this patch is undone after; QA_HOME stays set
+        m.setattr(qa.library.shutil, "copyfile", full)
+        r = cli("add", str(BEIR))
+    assert r.code == 1 and "Traceback" not in r.err
+    line = one_line(r.err)
+    assert line.startswith("qa: error: ") and line.endswith(": No space left on device") and ".tmp-" in line
+    assert "added 8 documents" in cli("add", str(BEIR)).out, "nothing of the failed add was kept"
+
+
+# ---------------------------------------------------------------- size and workers caps
+
+
+@pytest.mark.parametrize("fmt", ["beir", "ris", "medline"])
+def test_a_line_longer_than_8_mb_is_one_line_and_nothing_is_read(cli, tmp_path, fmt):
+    words = "rituximab myositis " * (9 * 1024 * 1024 // 19)
+    path = tmp_path / f"long.{fmt}"
+    path.write_text({"beir": json.dumps({"_id": "x", "text": words}) + "\n",
+                     "ris": f"TY  - JOUR\nTI  - A long one\nAB  - {words}\nER  - \n",
+                     "medline": f"PMID- 1\nTI  - A long one\nAB  - {words}\n"}[fmt], encoding="utf-8")
+    r = cli("add", str(path))
+    assert r.code == 1
+    line = one_line(r.err)
+    assert str(path) in line and "line longer than 8 MB" in line
+    assert f"{path}:{3 if fmt != 'beir' else 1}:" in line
+
+
+def test_a_large_file_of_short_records_is_read(cli, tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    record = json.loads(BEIR.read_text(encoding="utf-8").splitlines()[0])
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(12_000):  # about 9 MB, every line short
+            f.write(json.dumps({**record, "_id": f"d{i}"}) + "\n")
+    assert path.stat().st_size > 8 * 1024 * 1024
+    r = cli("index", "--corpus", str(path))
+    assert r.code == 0 and "documents: 12000" in r.out
+
+
+def test_workers_are_capped_at_two_a_core(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # the same few processes on any machine
+    questions = tmp_path / "q.txt"
+    questions.write_text("\n".join(f"helicopter intubation {i}" for i in range(5)) + "\n", encoding="utf-8")
+    one = cli("batch", str(questions), "--corpus", str(BEIR))
+    many = cli("batch", str(questions), "--corpus", str(BEIR), "--workers", "5")
+    assert many.code == 0 and many.out == one.out
+    assert one_line(many.err) == "qa: --workers 5 is more than 2 a core (1 core): answering with 2"

@@ -306,6 +306,39 @@ def test_save_problems_are_one_line(chat, tmp_path):
     assert one_line(chat.handle(f"/save {tmp_path / 'no' / 'such' / 'dir.md'}")).startswith("Cannot write")
 
 
+def test_save_never_replaces_a_file(chat, tmp_path):
+    chat.handle(QUESTION)
+    path = tmp_path / "notes.md"
+    path.write_text("the user's notes", encoding="utf-8")
+    reply = one_line(chat.handle(f"/save {path}"))
+    assert reply == f"{path} exists; /save! {path} replaces it."
+    assert path.read_text(encoding="utf-8") == "the user's notes"
+
+
+def test_piped_questions_cannot_replace_a_file_and_go_on(tmp_path):
+    """`qa < questions.txt`: a /save or /save! line over an existing file changes nothing, and the
+    lines after it are still answered."""
+    from conftest import run_subprocess
+
+    path = tmp_path / "precious.txt"
+    path.write_text("keep me", encoding="utf-8")
+    lines = f"{QUESTION}\n/save {path}\n/save! {path}\n/cite 1\n"
+    r = run_subprocess([], tmp_path / "home", stdin=lines.encode())
+    out = r.stdout.decode()
+    assert r.returncode == 0 and path.read_text(encoding="utf-8") == "keep me"
+    assert f"{path} exists; /save! {path} replaces it." in out
+    assert "/save! replaces a file only when typed at a terminal; nothing saved." in out
+    assert SEED_CITATION in out.split("nothing saved.")[1], "the next command ran"
+
+
+def test_save_bang_at_the_terminal_replaces_the_file(chat, tmp_path):
+    path = tmp_path / "talk.md"
+    path.write_text("an older transcript", encoding="utf-8")
+    out = run_chat(chat, [QUESTION + "\r", f"/save! {path}\r", "\x04"])
+    assert f"Saved 1 question with their answers and sources to {path}." in out
+    assert path.read_text(encoding="utf-8").startswith("# ") and not list(tmp_path.glob(".tmp-*"))
+
+
 def test_quit_and_exit(chat):
     assert chat.handle("/quit") == "" and chat.done
     other = Chat(chat.engine)

@@ -12,6 +12,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from qa.cli.terminal import clean, clean_json
 from qa.errors import InputError
 
 STDIN_NAME = "<stdin>"
@@ -247,12 +248,10 @@ class ResultWriter:
             self._header_written = True
 
     def _write_jsonl(self, result: dict) -> None:
-        line = json.dumps(result, ensure_ascii=False)
-        # U+0085 (NEL) and U+2028/2029 are legal in JSON strings but some line splitters
-        # (str.splitlines, JavaScript) break on them; escaping keeps one object a line.
-        # (The other characters str.splitlines breaks on are C0 controls: JSON escapes those.)
-        line = line.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        self.out.write(line + "\n")
+        # C1 (U+0085 NEL among them) and bidi controls are legal in JSON strings, but a terminal acts on
+        # them and some line splitters (str.splitlines, JavaScript) break on NEL and U+2028/2029:
+        # written as escapes, one object stays one line and the values stay the same.
+        self.out.write(clean_json(json.dumps(result, ensure_ascii=False)) + "\n")
 
     def _write_trec(self, result: dict) -> None:
         qid = _trec_token(str(result["id"]))
@@ -278,8 +277,9 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return str(round(value, 6))
     # Python's csv quotes fields containing "\n" but not a lone "\r" when the
-    # line terminator is "\n"; normalising keeps every record parseable.
-    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+    # line terminator is "\n"; normalising keeps every record parseable. Other controls never
+    # reach the terminal a table is printed on (tab and line feed are quoted as fields allow).
+    return clean(str(value).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _rank_documents(hits: list[dict]) -> list[tuple[str, float]]:
@@ -295,4 +295,4 @@ def _rank_documents(hits: list[dict]) -> list[tuple[str, float]]:
 
 def _trec_token(value: str) -> str:
     # TREC columns are space-separated; an empty token would shift the columns.
-    return re.sub(r"\s", "_", value) or "_"
+    return re.sub(r"\s", "_", clean(value)) or "_"

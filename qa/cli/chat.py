@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 
 from prompt_toolkit.completion import Completer, Completion
 
+from qa import files
 from qa.cite import CITATION_FORMATS
 from qa.errors import QAError
 from qa.search.followup import effective_query
@@ -37,7 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "/k": ("/k N", "show N passages an answer (now {k})"),
     "/explain": ("/explain N", "why passage N ranked where it did"),
     "/json": ("/json", "toggle raw JSON output (schema 1)"),
-    "/save": ("/save FILE", "save the conversation so far as Markdown, with its sources"),
+    "/save": ("/save FILE", "save the conversation so far as Markdown, with its sources (a new file; "
+                            "/save! FILE replaces one)"),
     "/new": ("/new", "new topic: forget the previous question"),
     "/quit": ("/quit", "leave (also /exit or Ctrl-D)"),
 }
@@ -90,6 +92,9 @@ class Chat:
         self.transcript: list[dict] = []
         self.pending: list[str] = []  # lines of a long text not shown yet (/more shows them)
         self.done = False
+        # /save! replaces a file only when a person typed it: lines piped in (a question file) could
+        # otherwise overwrite any file the user can write
+        self.at_terminal = False
 
     # ------------------------------------------------------------ sizes and paging
 
@@ -166,6 +171,8 @@ class Chat:
     def command(self, line: str) -> str:
         name, *args = line.split()
         name = ALIASES.get(name.lower(), name.lower())
+        if name == "/save!":
+            return self.cmd_save(args, replace=True)
         method = getattr(self, "cmd_" + name[1:], None) if name in COMMANDS else None
         if method is None:
             close = difflib.get_close_matches(name, list(COMMANDS), n=1)
@@ -285,14 +292,23 @@ class Chat:
         return ("JSON output on: answers print the result as JSON (schema 1). /json turns it off."
                 if self.json else "JSON output off.")
 
-    def cmd_save(self, args) -> str:
+    def cmd_save(self, args, replace: bool = False) -> str:
         if not args:
             return "Where to? /save FILE"
+        if replace and not self.at_terminal:
+            return "/save! replaces a file only when typed at a terminal; nothing saved."
         if not self.transcript:
             return "Nothing to save yet: ask a question first."
         path = Path(" ".join(args)).expanduser()
+        text = render_markdown(self.transcript, about=self.about or None)
         try:
-            path.write_text(render_markdown(self.transcript, about=self.about or None), encoding="utf-8")
+            if replace:
+                files.write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            else:  # "x" creates the file and fails if it exists, in one step: never over a file by accident
+                with open(path, "x", encoding="utf-8") as f:
+                    f.write(text)
+        except FileExistsError:
+            return f"{clean(str(path))} exists; /save! {clean(str(path))} replaces it."
         except OSError as e:
             return f"Cannot write {clean(str(path))}: {e.strerror or e}."
         n = len(self.transcript)
@@ -349,6 +365,7 @@ class Chat:
         """The prompt loop; input/output are prompt_toolkit's (tests pass a pipe input and a
         DummyOutput), stdout receives the answers. Ends on /quit or Ctrl-D; Ctrl-C drops the line."""
         stdout = stdout or sys.stdout
+        self.at_terminal = True
         session = self.session(input, output, history)
         if banner:
             stdout.write(banner + "\n")
@@ -401,8 +418,8 @@ def open_history(path: Path | None = None):
         with open(path, "ab"):
             pass
     except OSError as e:
-        print(f"qa: cannot keep the history in {path} ({e.strerror or e}); this session's is kept in memory",
-              file=sys.stderr)
+        print(clean(f"qa: cannot keep the history in {path} ({e.strerror or e}); this session's is kept in "
+                    "memory"), file=sys.stderr)
         return InMemoryHistory()
     return SafeFileHistory(str(path))
 

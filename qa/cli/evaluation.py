@@ -57,8 +57,10 @@ def cmd_eval(args) -> int:
     if args.json:
         print(json.dumps({"run": source, "queries": judged, "measures": values}, indent=2))
     else:
+        from qa.cli.terminal import one_line
+
         width = max(len(n) for n in names)
-        print(f"run: {source}  queries with judgements: {judged}")
+        print(one_line(f"run: {source}  queries with judgements: {judged}"))
         for name in names:
             print(f"{name:<{width}}  {values[name]:.4f}")
     return 0

@@ -54,14 +54,14 @@ def _flags(e: Entry) -> list[str]:
 
 def cmd_list(args) -> int:
     from qa import home
-    from qa.cli.terminal import clean
+    from qa.cli.terminal import clean, clean_json
     from qa.index.cache import human_size, same_path, scan
 
     root = home.indexes_dir()
     use = in_use_dir(args)
     entries = scan(root, use)
     if args.json:
-        print(json.dumps([e.as_json() for e in entries], ensure_ascii=False, indent=2))
+        print(clean_json(json.dumps([e.as_json() for e in entries], ensure_ascii=False, indent=2)))
         return 0
     if not entries:
         print(clean(f"no indexes in {root}"))
@@ -120,6 +120,8 @@ def cmd_prune(args) -> int:
 
 
 def cmd_index(args) -> int:
+    from qa.cli.terminal import one_line
+
     index, built = open_index_for(args, rebuild=args.rebuild)
     if args.verify and not built and index.path is not None:
         from qa.index.store import check_files
@@ -127,7 +129,7 @@ def cmd_index(args) -> int:
         try:
             check_files(index.path, index.manifest, full=True)
         except ValueError as e:
-            print(f"qa: the index in {index.path} is damaged ({e}); rebuilding it", file=sys.stderr)
+            print(one_line(f"qa: the index in {index.path} is damaged ({e}); rebuilding it"), file=sys.stderr)
             index, built = open_index_for(args, rebuild=True)
         else:
             print("verified: every file matches its checksum")
@@ -142,7 +144,7 @@ def cmd_index(args) -> int:
         state = f"built in {m['build_seconds']:.2f} s"
     else:
         state = f"up to date (built {m['built_at']})"
-    print(f"index: {where}\n{state}\n"
+    print(f"index: {one_line(str(where))}\n{state}\n"
           f"documents: {s['documents']}  passages: {s['passages']}  terms: {s['terms']}  "
           f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
           f"(k1={m['settings']['k1']}, b={m['settings']['b']})\ncorpus files: {len(m['fingerprint'])}")

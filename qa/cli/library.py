@@ -17,14 +17,15 @@ def cmd_add(args) -> int:
     for line in report.rejected:
         print(f"qa: error: {one_line(line)}", file=sys.stderr)
     for line in report.duplicates:
-        print(f"qa: {line}", file=sys.stderr)
+        print(f"qa: {one_line(line)}", file=sys.stderr)
     for path, count in report.added:
-        print(f"added {count} document{'s' * (count != 1)} from {path}")
+        print(f"added {count} document{'s' * (count != 1)} from {one_line(path)}")
     if report.added:
         args.corpus = None  # refresh the default corpus: seed + library
         index, _ = open_index_for(args)
         stats = index.manifest["stats"]
-        print(f"library: {library} — index now {stats['documents']} documents, {stats['passages']} passages")
+        print(one_line(f"library: {library} — index now {stats['documents']} documents, "
+                       f"{stats['passages']} passages"))
         from qa.cli.indexes import semantic_line
 
         print(semantic_line(args, index))
@@ -45,12 +46,12 @@ def _source_rows(engine):
 
 def cmd_sources(args) -> int:
     from qa.cite import short_author
-    from qa.cli.terminal import clean
+    from qa.cli.terminal import clean, clean_json
 
     engine = engine_for(args)
     rows = list(_source_rows(engine))
     if args.json:
-        print(json.dumps([row for _, row in rows], ensure_ascii=False, indent=2))
+        print(clean_json(json.dumps([row for _, row in rows], ensure_ascii=False, indent=2)))
         return 0
     for doc, row in rows:
         author = short_author(doc.authors[0]) if doc.authors else "—"
@@ -93,18 +94,20 @@ def cmd_show(args) -> int:
 
 def cmd_cite(args) -> int:
     from qa.cite import CITATION_FORMATS
+    from qa.cli.terminal import clean
 
     engine = engine_for(args)
-    print(CITATION_FORMATS[args.format](_document_or_fail(engine, args.id)))
+    print(clean(CITATION_FORMATS[args.format](_document_or_fail(engine, args.id))))
     return 0
 
 
 def cmd_remove(args) -> int:
     from qa.library import library_dir, remove
+    from qa.cli.terminal import one_line
 
     library = library_dir(args.library)
     removed = remove(args.ids, library)
-    print(f"removed {len(removed)} document{'s' * (len(removed) != 1)} from {library}")
+    print(one_line(f"removed {len(removed)} document{'s' * (len(removed) != 1)} from {library}"))
     args.corpus = None
     open_index_for(args)
     return 0

@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `qa batch | head`: the reader left; not an error of ours
         sys.stderr.close()
         return 0
+    except OSError as e:  # the last resort (a read-only home, a full disk): one line, no traceback
+        from qa.cli.terminal import one_line
+
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"qa: error: {one_line(where + (e.strerror or str(e)))}", file=sys.stderr)
+        return 1
 
 
 def _stdin_readable() -> bool:

@@ -70,7 +70,7 @@ def filters_from(args):
 
 def corpus_paths(args) -> list[str]:
     from qa.readers.corpus import bundled_corpus
-    from qa.library import library_dir, records_dir
+    from qa.library import library_dir, record_files, records_dir
 
     library = getattr(args, "library", None)
     if args.corpus:
@@ -79,25 +79,35 @@ def corpus_paths(args) -> list[str]:
             paths.append(str(records_dir(library_dir(library))))
         return paths
     paths = [str(bundled_corpus())]
-    records = records_dir(library_dir(library))
-    if records.is_dir() and any(records.glob("*.jsonl")):
-        paths.append(str(records))
+    if record_files(library_dir(library)):
+        paths.append(str(records_dir(library_dir(library))))
     return paths
 
 
 def open_index_for(args, rebuild: bool = False):
     """The index of the command's corpus and settings (built or refreshed as needed, with a
     progress bar on a terminal); returns (index, built now)."""
+    from pathlib import Path
+
     from qa.cli.terminal import Progress
+    from qa.errors import DamagedRecord
     from qa.index.layout import Settings
     from qa.index.open_index import open_index
+    from qa.library import library_dir, rebuild_damaged
 
     corpus = corpus_paths(args)
-    bar = Progress(1, "indexing")
-    index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
-                              progress=bar.update)
-    bar.close()
-    return index, built
+    rebuilt = set()
+    while True:
+        bar = Progress(1, "indexing")
+        try:
+            return open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild, progress=bar.update)
+        except DamagedRecord as e:
+            # a records file of the library that does not read back: rebuilt (one warning line), then again
+            if e.path in rebuilt or not rebuild_damaged(library_dir(getattr(args, "library", None)), Path(e.path)):
+                raise
+            rebuilt.add(e.path)
+        finally:
+            bar.close()
 
 
 def semantic_for(args, index, opt_in: bool = False, embed_up_to: int | None = None):

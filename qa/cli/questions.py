@@ -11,6 +11,8 @@ from qa.cli.options import corpus_options, engine_for, filters_from, open_index_
 from qa.cli.terminal import isatty, terminal_width
 from qa.errors import QAError
 
+# workers answer on the CPU: beyond two a core (os.cpu_count()), more only cost processes and memory
+WORKERS_PER_CORE = 2
 
 def add_parsers(sub, fmt) -> None:
     chat = sub.add_parser("chat", help="ask questions interactively (what `qa` alone does)",
@@ -45,8 +47,8 @@ def add_parsers(sub, fmt) -> None:
     batch.add_argument("-k", type=positive_int, default=5,
                        help="passages per question (documents for --format trec; default: 5)")
     batch.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                       help="answer in N processes sharing the memory-mapped index (default: 1; "
-                       "output identical to 1)")
+                       help="answer in N processes sharing the memory-mapped index (default: 1; at most "
+                       f"{WORKERS_PER_CORE} a core; output identical to 1)")
     batch.add_argument("--worker-timeout", type=float, default=120.0, metavar="SECONDS",
                        help="with --workers: a worker that answers nothing for this long over one chunk "
                             "(up to 16 questions) is stopped and its questions marked failed (default: 120)")
@@ -126,6 +128,11 @@ def cmd_batch(args) -> int:
     engine = engine_for(args, index)  # embeds what the semantic stage still needs, before any worker starts
     options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
     n_workers = min(args.workers, max(len(questions), 1))
+    cores = os.cpu_count() or 1
+    if n_workers > WORKERS_PER_CORE * cores:
+        print(f"qa: --workers {args.workers} is more than {WORKERS_PER_CORE} a core "
+              f"({cores} core{'s' * (cores != 1)}): answering with {WORKERS_PER_CORE * cores}", file=sys.stderr)
+        n_workers = WORKERS_PER_CORE * cores
     if n_workers > 1 and index.path is None:
         print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
               f"instead of {args.workers}", file=sys.stderr)

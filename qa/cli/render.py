@@ -14,7 +14,7 @@ from typing import Iterable
 
 from qa.text.analyze import analyze
 from qa.search.confidence import LOW as LOW_CONFIDENCE
-from qa.cli.terminal import Style, clean
+from qa.cli.terminal import Style, clean, clean_json
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 30
@@ -22,7 +22,6 @@ NOTHING = "Nothing in the corpus matches this question."
 
 _MARKER = re.compile(r"\[\d+\]")
 _WORD = re.compile(r"\w+(?:[-.'’]\w+)*")
-_C1_AND_DEL = re.compile(r"[\x7f-\x9f]")
 
 
 def wrap(text: str, width: int, indent: str = "", hanging: str | None = None) -> list[str]:
@@ -168,9 +167,8 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
 
 
 def render_json(result: dict) -> str:
-    """The result as JSON (schema 1), with DEL and C1 controls escaped too (JSON escapes only C0)."""
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    return _C1_AND_DEL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """The result as JSON (schema 1), with DEL, C1 and bidi controls escaped too (JSON escapes only C0)."""
+    return clean_json(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 # ---------------------------------------------------------------- documents

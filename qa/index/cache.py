@@ -166,6 +166,7 @@ def scan(root: Path, in_use: Path | None = None) -> list[Entry]:
         dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError:
         return []
+    dirs = [d for d in dirs if store.is_index_folder(d)]  # never list, nor prune, a folder qa did not make
     for d in dirs:
         entry = Entry(key=d.name, path=d, size=disk_usage(d), last_used=_last_used(d),
                       in_use=in_use is not None and same_path(d, in_use), building=being_built(d))

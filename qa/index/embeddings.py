@@ -32,11 +32,12 @@ CHUNK = 256  # passages embedded between two saves: what an interruption can los
 DTYPE = np.float16  # half the size of float32; a cosine loses nothing that ranks
 CURRENT = "CURRENT"
 SETTINGS = "settings.json"
+FOLDER = "embeddings"  # in the index directory, beside the builds
 
 
 def directory(index_dir: Path, settings: dict) -> Path:
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
-    return index_dir / "embeddings" / key
+    return index_dir / FOLDER / key
 
 
 @dataclass

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from qa import errors, locking
+from qa.files import remove_dead_temporaries
 from qa.errors import QAError
 from qa.index import store
 from qa.index.build import build
@@ -37,24 +38,28 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
     If the index location cannot be written, the index is built in memory (with one warning).
     """
     warn = warn or errors.warn
-    files = corpus_files(corpus_paths)
+    files = corpus_files(corpus_paths, warn=warn)
     files_fp = fingerprint(files)
     directory = index_dir_for(corpus_paths, settings, index_dir)
     if not rebuild:
         index = _load_fresh(directory, settings, files_fp, warn)
         if index is not None:
             return index, False
+    unwritable = None  # why the index cannot be saved, once that is known
     with contextlib.ExitStack() as held:
         try:
+            store.claim(directory)  # QAError for a folder of the user's: nothing is written there
             held.enter_context(locking.exclusive(directory, "building this index", warn=warn))
-            writable = True
-        except OSError:  # the location cannot be written: build in memory below
-            writable = False
-        if writable and not rebuild:  # another process may have built it while we waited
+        except OSError as e:  # the location cannot be written: build in memory below
+            unwritable = e
+        if unwritable is None and not rebuild:  # another process may have built it while we waited
             index = _load_fresh(directory, settings, files_fp, warn, quiet=True)
             if index is not None:
                 return index, False
-            index = _update(directory, settings, files, files_fp, warn)
+            try:
+                index = _update(directory, settings, files, files_fp, warn)
+            except OSError as e:  # the update could not be saved (a full disk): build in memory
+                unwritable = e
             if index is not None:
                 return index, True
         started = time.perf_counter()
@@ -65,8 +70,8 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
         manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
                              built.stats, time.perf_counter() - started)
         try:
-            if not writable:
-                raise OSError("the index location cannot be written")
+            if unwritable is not None:
+                raise unwritable
             final = store.save(directory, built.data, manifest)
         except OSError as e:
             warn(f"cannot write the index in {directory} ({e.strerror or e}); using an in-memory index this time")
@@ -77,7 +82,8 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
 
 def _update(directory: Path, settings: Settings, files, files_fp, warn):
     """When the corpus only gained files since the current build, that build with their documents
-    added (qa/index/update.py), saved as the new current build; else None (a full build follows)."""
+    added (qa/index/update.py), saved as the new current build; else None (a full build follows).
+    OSError when the new build cannot be saved."""
     build_dir = store.current_build(directory)
     manifest = store.read_manifest(build_dir) if build_dir else None
     if manifest is None or manifest.get("format") != FORMAT_VERSION or manifest.get("settings") != settings.__dict__:
@@ -95,7 +101,7 @@ def _update(directory: Path, settings: Settings, files, files_fp, warn):
         old = store.load(build_dir, manifest)
         docs = read_documents(added, warn=warnings.append)
         extension = extend(old, docs)
-    except (NeedsRebuild, ValueError, QAError):
+    except (NeedsRebuild, ValueError, QAError, OSError):
         return None  # the full build that follows reads everything again and says what it finds
     for message in warnings:
         warn(message)
@@ -133,4 +139,6 @@ def _load_fresh(directory: Path, settings: Settings, files_fp, warn, quiet: bool
             warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
         return None
     mark_used(directory)
+    if (directory / store.MARKER).is_file():  # leftovers of killed writers, as a build clears them
+        remove_dead_temporaries(directory)
     return index

@@ -1,6 +1,7 @@
 """Index builds on disk: written completely, then published atomically; loaded by memory map.
 
 Layout of an index directory (one per corpus + settings):
+    .qa-index               marks the folder as qa's: qa deletes only what it made, and only here
     CURRENT                 name of the build in use, replaced atomically (os.replace)
     build-<time>-<pid>/     one complete build: manifest.json, *.npy, *.txt, blocks.npy
 A build is written under a temporary name (qa/files.py), fsynced and renamed, and only then
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 import zlib
@@ -17,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import files
-from qa.index import checksums, layout
+from qa import files, phases
+from qa.errors import QAError
+from qa.index import checksums, embeddings, layout
+from qa.index.cache import LAST_USED
+from qa.locking import LOCK
 from qa.index.parts import PartArray, part_name
 from qa.index.reader import Index
 from qa.index.strings import StringTable, write_blob, write_table
@@ -27,6 +32,36 @@ CHECKSUM_ON_LOAD = 8 * 1024 * 1024  # files up to this size are checksummed whol
 BLOCKS = "blocks.npy"  # CRC-32 of each 16 KiB block of the larger files (qa/index/checksums.py)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+MARKER = ".qa-index"
+_BUILD = re.compile(r"^build-\d+-\d+$")
+_OWN_FILES = {CURRENT, MARKER, LAST_USED, LOCK, embeddings.FOLDER}
+
+
+# ---------------------------------------------------------------- the folder
+
+def is_index_folder(index_dir: Path) -> bool:
+    """Whether qa may write and delete in this folder: it carries qa's mark, or holds nothing but
+    what qa writes in an index folder (so an empty folder, and one made before the mark, qualify)."""
+    if (index_dir / MARKER).is_file():
+        return True
+    try:
+        names = os.listdir(index_dir)
+    except FileNotFoundError:
+        return True
+    return all(name in _OWN_FILES or files.writer_pid(name) is not None
+               or (_BUILD.match(name) and (index_dir / name / MANIFEST).is_file()) for name in names)
+
+
+def claim(index_dir: Path) -> None:
+    """Make `index_dir` an index folder of qa (created when missing, then marked). QAError for a
+    folder that holds anything else: qa never writes, nor deletes, among a user's files.
+    OSError when it cannot be written."""
+    if not is_index_folder(index_dir):
+        raise QAError(f"{index_dir}: not an index folder of qa (it holds other files); "
+                      f"give --index an empty or new folder")
+    if not (index_dir / MARKER).is_file():
+        index_dir.mkdir(parents=True, exist_ok=True)
+        (index_dir / MARKER).write_text("an index folder of qa: qa deletes the builds it made here\n", "utf-8")
 
 
 # ---------------------------------------------------------------- writing
@@ -55,6 +90,7 @@ def save(index_dir: Path, data: layout.IndexData, manifest: dict, arrays=None, b
         sums, blocks = _checksums(tmp, written)
         _link(tmp, linked or {}, sums, blocks)
         where = _write_block_table(tmp, blocks, sums)
+        phases.reach("build:before-fsync")
         for f in sums:
             files.fsync_file(tmp / f)
         _write_manifest(tmp, {**manifest, "files": dict(sorted(sums.items())), "blocks": where,
@@ -63,6 +99,7 @@ def save(index_dir: Path, data: layout.IndexData, manifest: dict, arrays=None, b
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    phases.reach("build:published")
     _drop_old_builds(index_dir, keep={name, previous and previous.name})
     return index_dir / name
 
@@ -124,16 +161,18 @@ def _write_manifest(tmp: Path, manifest: dict) -> None:
 
 def _publish(index_dir: Path, tmp: Path, name: str) -> Path | None:
     """Rename the finished build into place and name it in CURRENT; returns the build it replaced."""
+    phases.reach("build:before-rename")
     os.rename(tmp, index_dir / name)
     previous = current_build(index_dir)
-    files.write_atomically(index_dir / CURRENT, lambda path: path.write_text(name, "utf-8"))
+    files.write_atomically(index_dir / CURRENT, lambda path: path.write_text(name, "utf-8"), "current")
     return previous
 
 
 def _drop_old_builds(index_dir: Path, keep: set) -> None:
-    """Keep the build just replaced (a reader may still be opening it); drop older ones."""
+    """Keep the build just replaced (a reader may still be opening it); drop older ones (only
+    names qa gives its builds)."""
     for old in index_dir.glob("build-*"):
-        if old.name not in keep:
+        if old.name not in keep and _BUILD.match(old.name):
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -151,9 +190,13 @@ def check_files(build_dir: Path, manifest: dict, full: bool = False) -> None:
     """ValueError naming the first damaged file. Sizes are always compared (a truncated array is
     caught at once); checksums for small files, or for all with full=True (`qa index --verify`)."""
     listed = manifest.get("files")
-    if not listed:
+    if not listed or not isinstance(listed, dict):
         raise ValueError("the manifest lists no files (an index from an older qa?)")
-    for name, (size, crc) in listed.items():
+    for name, entry in listed.items():
+        if (not isinstance(entry, list) or len(entry) != 2 or not all(isinstance(x, int) for x in entry)
+                or "/" in name or name.startswith(".")):
+            raise ValueError(f"the manifest's entry for {name!r} is damaged")
+        size, crc = entry
         path = build_dir / name
         try:
             actual = path.stat().st_size
@@ -166,25 +209,44 @@ def check_files(build_dir: Path, manifest: dict, full: bool = False) -> None:
 
 
 def current_build(index_dir: Path) -> Path | None:
+    """The build CURRENT names; None when there is none, or CURRENT is damaged (not UTF-8, not
+    a build's name)."""
     try:
         name = (index_dir / CURRENT).read_text("utf-8").strip()
-    except OSError:
+    except (OSError, ValueError):
         return None
     build_dir = index_dir / name
-    return build_dir if name.startswith("build-") and build_dir.is_dir() else None
+    return build_dir if _BUILD.match(name) and build_dir.is_dir() else None
+
+
+# what the code reads from a manifest, and the type it must have
+_MANIFEST_TYPES = {"format": int, "settings": dict, "fingerprint": list, "stats": dict, "files": dict,
+                   "corpus": list, "blocks": dict, "parts": dict}
 
 
 def read_manifest(build_dir: Path) -> dict | None:
+    """The build's manifest; None when it is unreadable or damaged (not a JSON object, nested
+    too deeply, a field of the wrong type)."""
     try:
-        return json.loads((build_dir / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
+        manifest = json.loads((build_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    if not isinstance(manifest, dict):
+        return None
+    for key, kind in _MANIFEST_TYPES.items():
+        if key in manifest and not isinstance(manifest[key], kind):
+            return None
+    if not all(isinstance(entry, list) for entry in manifest.get("fingerprint") or []):
+        return None
+    return manifest
 
 
 def load(build_dir: Path, manifest: dict | None = None) -> Index:
     """A saved build, memory-mapped; sizes and small files' checksums are checked first, the large
     files' blocks as they are read (qa/index/checksums.py). ValueError when it is damaged."""
-    manifest = manifest or json.loads((build_dir / MANIFEST).read_text("utf-8"))
+    manifest = manifest or read_manifest(build_dir)
+    if manifest is None:
+        raise ValueError("the manifest is unreadable")
     check_files(build_dir, manifest, full=False)
     noted = checksums.damage_noted(build_dir)
     if noted:
@@ -193,8 +255,11 @@ def load(build_dir: Path, manifest: dict | None = None) -> Index:
     if not isinstance(block, int) or block <= 0 or "blocks" not in manifest:
         raise ValueError("the manifest lists no block checksums")
     crcs = np.load(build_dir / BLOCKS)
-    checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
-                for f, (lo, n) in manifest["blocks"].items()}
+    try:
+        checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
+                    for f, (lo, n) in manifest["blocks"].items()}
+    except (TypeError, KeyError, ValueError):
+        raise ValueError("the manifest's list of block checksums is damaged") from None
 
     def array(file_name: str):
         values = np.load(build_dir / file_name, mmap_mode="r")

@@ -21,6 +21,9 @@ LABEL_WORDS = frozenset(
 KEYWORD_LABELS = frozenset({"keywords", "key words"})
 
 TEXT_MAX_BYTES = 64 * 1024 * 1024  # a text or Markdown file larger than this is not an article
+# No record of any format qa reads needs a longer line; reading and indexing one of 50 MB takes
+# a minute and gigabytes, so a longer line is refused before anything is parsed.
+LINE_MAX_BYTES = 8 * 1024 * 1024
 
 _SPACES = re.compile(r"\s+")
 
@@ -35,6 +38,41 @@ def read_bytes(path, limit: int | None = None, kind: str = "file") -> bytes:
     if limit and len(data) > limit:
         raise InputError(str(path), f"{kind} larger than {limit // (1024 * 1024)} MB; not read")
     return data
+
+
+def check_line_lengths(path, limit: int = LINE_MAX_BYTES) -> None:
+    """InputError naming the first line longer than `limit` bytes. A file no larger than the limit
+    cannot hold one and is not read; a larger one is scanned a megabyte at a time."""
+    import os
+
+    import numpy as np
+
+    try:
+        if os.path.getsize(path) <= limit:
+            return
+        with open(path, "rb") as f:
+            line, run = 1, 0  # the line being read, and its bytes so far
+            while chunk := f.read(1 << 20):
+                breaks = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+                lengths = np.diff(breaks, prepend=-1) - 1  # of the lines each break ends
+                if len(breaks):
+                    lengths[0] += run
+                    too_long = np.flatnonzero(lengths > limit)
+                    if len(too_long):
+                        line += int(too_long[0])
+                        break
+                    line += len(breaks)
+                    run = len(chunk) - int(breaks[-1]) - 1
+                else:
+                    run += len(chunk)
+                if run > limit:
+                    break
+            else:
+                return
+    except OSError as e:
+        raise InputError(str(path), f"cannot read file: {e.strerror or e}") from None
+    raise InputError(str(path), f"a line longer than {limit // (1024 * 1024)} MB; no record needs one, "
+                                "so the file is not read", line)
 
 
 def read_utf8(path) -> str:

@@ -1,7 +1,9 @@
 """Corpus paths -> files -> documents: format detection, reading, de-duplication, fingerprints."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -19,8 +21,12 @@ def bundled_corpus() -> Path:
     return packaged if packaged.is_dir() else package.parent / "corpus"
 
 
-def corpus_files(paths: list[str]) -> list[Path]:
-    """Every file the corpus paths name, in a stable order. A BEIR dataset folder means its corpus.jsonl."""
+def corpus_files(paths: list[str], warn=None) -> list[Path]:
+    """Every file the corpus paths name, in a stable order. A BEIR dataset folder means its corpus.jsonl.
+
+    Only regular files are read: in a folder, a FIFO or device (reading it could block forever or
+    never end), a dangling symbolic link or a loop of them is skipped with a warning naming it."""
+    warn = warn or errors.warn
     files: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -32,15 +38,37 @@ def corpus_files(paths: list[str]) -> list[Path]:
                 continue
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files.extend(Path(root, n).resolve() for n in sorted(names) if not n.startswith("."))
+                for name in sorted(n for n in names if not n.startswith(".")):
+                    why = _not_regular(Path(root, name))
+                    if why:
+                        warn(f"{Path(root, name)}: {why}; skipped")
+                    else:
+                        files.append(Path(root, name).resolve())
         else:
-            raise InputError(raw, "no such file or directory")
+            raise InputError(raw, _not_regular(path) or "no such file or directory")
     seen, unique = set(), []
     for f in files:
         if f not in seen:
             seen.add(f)
             unique.append(f)
     return unique
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why `path` is not a regular file to read (None when it is one)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a loop of symbolic links"
+        if os.path.islink(path):
+            return "a symbolic link to nothing"
+        return "no such file or directory" if e.errno == errno.ENOENT else e.strerror or str(e)
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    return f"not a regular file ({kind})" if kind != "not a file" else kind
 
 
 def fingerprint(files: list[Path]) -> list[list]:
@@ -97,8 +125,15 @@ def _reader(fmt: str):
 
 
 def read_file(path: Path) -> list[Document]:
-    """All documents of one file, parsed completely (InputError on the first problem)."""
-    return _reader(detect_format(path))(path)
+    """All documents of one file, parsed completely (InputError on the first problem). A line of a
+    text format longer than common.LINE_MAX_BYTES is refused before parsing (not in qa's own
+    records, which hold a whole document a line)."""
+    from qa.readers.common import check_line_lengths
+
+    fmt = detect_format(path)
+    if fmt not in ("pdf", "qa-records"):
+        check_line_lengths(path)
+    return _reader(fmt)(path)
 
 
 def read_documents(files: list[Path], warn=None) -> list[Document]:

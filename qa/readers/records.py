@@ -1,11 +1,17 @@
-"""Documents as JSON lines: how the index stores document metadata and the library stores records."""
+"""Documents as JSON lines: how the index stores document metadata and the library stores records.
+
+A line of a library records file ends with the CRC-32 of the rest of it (`,"crc32":"89abcdef"}`),
+so a damaged line is told from a good one; lines written before records carried one are read
+as they are (and get one when their file is next written).
+"""
 from __future__ import annotations
 
 import dataclasses
 import json
+import zlib
 from pathlib import Path
 
-from qa.errors import InputError
+from qa.errors import DamagedRecord, InputError
 from qa.models import Document, Reference, Section
 
 RECORD_KEYS = frozenset(f.name for f in dataclasses.fields(Document))
@@ -86,26 +92,53 @@ def looks_like_records(first_line: str) -> bool:
     return first_line.lstrip().startswith('{"doc_id":')
 
 
-def read_records(path) -> list[Document]:
-    """A library records file (written by `qa add`)."""
+_CRC = ',"crc32":"'  # then 8 hex digits and '"}'
+_CRC_TAIL = len(_CRC) + 10
+
+
+def record_line(doc: Document) -> str:
+    """One line of a records file: the document's JSON with the checksum of that JSON last."""
+    body = document_to_json(doc)
+    return f'{body[:-1]}{_CRC}{zlib.crc32(body.encode("utf-8")):08x}"}}'
+
+
+def _record(line: str) -> Document:
+    """The document of one line; ValueError, TypeError, ... when it is damaged."""
+    if line[-_CRC_TAIL:-10] == _CRC:
+        body = line[:-_CRC_TAIL] + "}"
+        if f"{zlib.crc32(body.encode('utf-8')):08x}" != line[-10:-2]:
+            raise ValueError("the line does not match its checksum")
+        line = body
+    return _checked(document_from_json(line))
+
+
+def read_records(path, damaged: list | None = None) -> list[Document]:
+    """A library records file (written by `qa add`). DamagedRecord names the first damaged line;
+    with a list `damaged`, (line number, reason) of each damaged line goes there instead and the
+    good lines are returned."""
     docs = []
     try:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        docs.append(_checked(document_from_json(line)))
-                    except RecursionError:
-                        raise InputError(str(path), "damaged library record (nested too deeply)", number) from None
-                    except (ValueError, TypeError, KeyError, AttributeError) as e:
-                        reason = " ".join(str(e).split())  # one line: a key may hold a newline
-                        raise InputError(str(path), f"damaged library record ({reason})", number) from None
+        with open(path, "rb") as f:
+            for number, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    docs.append(_record(raw.decode("utf-8").rstrip("\r\n")))
+                except RecursionError:
+                    reason = "nested too deeply"
+                except UnicodeDecodeError as e:
+                    reason = f"not UTF-8 text (byte {e.start})"
+                except (ValueError, TypeError, KeyError, AttributeError) as e:
+                    reason = " ".join(str(e).split())  # one line: a key may hold a newline
+                else:
+                    continue
+                if damaged is None:
+                    raise DamagedRecord(str(path), f"damaged library record ({reason})", number)
+                damaged.append((number, reason))
     except OSError as e:
         raise InputError(str(path), e.strerror or str(e)) from None
-    except UnicodeDecodeError as e:
-        raise InputError(str(path), f"not UTF-8 text (byte {e.start})") from None
     return docs
 
 
 def write_records(path: Path, docs: list[Document]) -> None:
-    path.write_text("".join(document_to_json(d) + "\n" for d in docs), encoding="utf-8")
+    path.write_text("".join(record_line(d) + "\n" for d in docs), encoding="utf-8")
