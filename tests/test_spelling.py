@@ -289,7 +289,9 @@ def test_closest_word_matches_brute_force():
 def test_common_word_list_file():
     lines = spelling.COMMON_WORDS_PATH.read_text(encoding="utf-8").splitlines()
     assert 20_000 <= len(lines) <= 50_000
-    assert lines == sorted(set(lines))
+    assert len(lines) == len(set(lines))
+    assert lines[:3] == ["the", "you", "i"]  # most frequent first: a word's line is its rank
+    assert spelling.word_ranks()["the"] == 1 and spelling.word_ranks()["pregnancy"] > spelling.word_ranks()["help"]
     assert all(w.isalpha() and w == w.lower() for w in lines)
     listed = spelling.common_words()
     assert {"world", "capital", "france", "football", "would", "work"} <= listed
@@ -299,12 +301,12 @@ def test_common_word_list_file():
 
 
 def test_common_list_loads_only_when_a_word_needs_checking(seed_counts):
-    spelling.common_words.cache_clear()
+    spelling.word_ranks.cache_clear()
     c = corrector(seed_counts)
     c.correct("Is PM or DM refractory to rituximab?")  # all in the vocabulary or short
-    assert spelling.common_words.cache_info().currsize == 0
+    assert spelling.word_ranks.cache_info().currsize == 0
     c.correct("rituximba")
-    assert spelling.common_words.cache_info().currsize == 1
+    assert spelling.word_ranks.cache_info().currsize == 1
 
 
 def test_import_stays_light():

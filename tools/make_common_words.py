@@ -2,8 +2,8 @@
 
 Source: the English word-frequency dictionary that ships inside pyspellchecker
 (`spellchecker/resources/en.json.gz`, MIT licence, counts built from OpenSubtitles 2018). The list
-is the N most frequent purely alphabetic words (ties broken alphabetically), written sorted, one a
-line. The script refuses to write a list that holds one of the corpus's key medical words: a word
+is the N most frequent purely alphabetic words (ties broken alphabetically), most frequent first,
+one a line: a word's line is its rank (qa.text.spelling.word_rank). The script refuses to write a list that holds one of the corpus's key medical words: a word
 on the list is never corrected, so such a word must fall below the cut.
 
     pip install pyspellchecker==0.9.1
@@ -43,7 +43,7 @@ def common_words(counts: dict[str, int], top: int) -> list[str]:
         if word.isalpha():  # drops "don't", "o'clock", numbers
             words[word] = max(count, words.get(word, 0))
     ranked = sorted(words, key=lambda w: (-words[w], w))
-    return sorted(ranked[:top])
+    return ranked[:top]
 
 
 def main(argv: list[str] | None = None) -> int:

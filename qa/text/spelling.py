@@ -4,7 +4,7 @@ A question word is corrected only when all of these hold:
 
 - it is alphabetic, five letters or more, not a stop word and not in the corpus vocabulary
   (hyphenated compounds, codes, and words inside a URL, e-mail address or DOI are left alone);
-- it is not on the list of common English words (qa/text/data/common-english-words.txt), so an
+- it is not on the list of common English words (qa/text/data/common-english-words.txt, most frequent first), so an
   off-topic question ("world", "capital", "football") is never rewritten;
 - a corpus word of four letters or more, with the same first letter, lies within the allowed
   edit distance: 1 for words of 5-7 letters, 2 for 8 letters or more (optimal string alignment:
@@ -44,10 +44,15 @@ def max_distance(length: int) -> int:
 
 
 @lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """The common English words (lower case), read once per process on first need."""
+def word_ranks() -> dict[str, int]:
+    """The common English words (lower case) -> their frequency rank (1: "the"); read once per process."""
     with COMMON_WORDS_PATH.open(encoding="utf-8") as f:
-        return frozenset(w for w in (line.strip() for line in f) if w)
+        return {w: rank for rank, w in enumerate((line.strip() for line in f), 1) if w}
+
+
+def common_words():
+    """The common English words (lower case): a set-like view, read once per process on first need."""
+    return word_ranks().keys()
 
 
 def distance(a: str, b: str) -> int:
