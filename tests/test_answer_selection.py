@@ -1,37 +1,72 @@
-"""The extractive answer's sentence picking (qa.search.answer.extract): relevance first, then novelty (MMR)."""
+"""The extractive answer's composition (qa.search.answer.compose): which sentence leads, which follow."""
 from __future__ import annotations
 
 from qa.search import answer
 
-BEST = ("Rituximab improved muscle strength in most patients with refractory myositis.", 1, 2.0)
-REPEAT = ("Rituximab improved muscle strength in patients with refractory myositis.", 2, 1.9)  # near-duplicate
-OVERLAP = ("Rituximab improved strength in refractory myositis after six months of treatment.", 3, 1.8)
-NEW = ("Intravenous immunoglobulin helped those who did not respond to methotrexate.", 4, 1.7)
-WEAK = ("The authors thank the nurses of the clinic.", 5, 0.5)
+
+def candidate(text, rank, score, covers=(), doc=0, coverage=None, **kw):
+    covers = frozenset(covers)
+    return answer.Candidate(text, rank, score, len(covers) / 2 if coverage is None else coverage, doc, covers, **kw)
 
 
-def sentences(result) -> list[str]:
-    return [s for s, _, _ in (BEST, REPEAT, OVERLAP, NEW, WEAK) if s in result["text"]]
+BEST = candidate("Rituximab improved muscle strength in most patients with refractory myositis.", 1, 2.0, {"rituximab"})
+REPEAT = candidate("Rituximab improved muscle strength in patients with refractory myositis.", 2, 1.9, {"rituximab"})
+OVERLAP = candidate("Rituximab improved strength in refractory myositis and creatine kinase fell.", 3, 1.8,
+                    {"rituximab", "kinase"})
+NEW = candidate("Intravenous immunoglobulin helped those who did not respond to methotrexate.", 4, 1.7, {"immunoglobulin"})
+FILLER = candidate("Better understanding of the disease will make better recommendations possible.", 5, 1.9)
+OTHER_DOC = candidate("Tacrolimus was given to patients with interstitial lung disease.", 6, 1.8, {"tacrolimus"}, doc=1)
 
 
-def test_the_best_sentence_leads_and_near_duplicates_and_weak_sentences_stay_out():
-    result = answer.extract([WEAK, NEW, OVERLAP, REPEAT, BEST], mmr_lambda=1.0)
-    picked = sentences(result)
-    assert result["text"].startswith(BEST[0])
-    assert REPEAT[0] not in picked and WEAK[0] not in picked
+def sentences(result, *candidates) -> list[str]:
+    return [c.text for c in candidates if c.text in result["text"]]
 
 
-def test_relevance_alone_takes_the_overlapping_sentence_mmr_prefers_the_new_one():
-    by_score = answer.extract([BEST, OVERLAP, NEW], mmr_lambda=1.0)
-    assert by_score["text"].index(OVERLAP[0]) < by_score["text"].index(NEW[0])
-    novel = answer.extract([BEST, OVERLAP, NEW], mmr_lambda=0.6)
-    assert novel["text"].index(NEW[0]) < novel["text"].index(OVERLAP[0])
+def test_the_best_sentence_leads_and_near_duplicates_and_filler_stay_out():
+    result, covered = answer.compose([FILLER, NEW, OVERLAP, REPEAT, BEST])
+    assert result["text"].startswith(BEST.text)
+    picked = sentences(result, FILLER, REPEAT, NEW, OVERLAP)
+    assert REPEAT.text not in picked, "a near-duplicate is never added"
+    assert FILLER.text not in picked, "a sentence that covers no key term does not follow"
+    assert covered >= {"rituximab", "immunoglobulin"}
+
+
+def test_a_sentence_follows_only_when_it_says_a_part_of_the_question_not_yet_said():
+    only_repeats, _ = answer.compose([BEST, candidate("Rituximab was given monthly.", 2, 1.9, {"rituximab"})])
+    assert only_repeats["citations"] == [1]
+    more, _ = answer.compose([BEST, NEW])
+    assert more["citations"] == [1, 4]
+
+
+def test_mmr_prefers_the_new_sentence_to_the_overlapping_one():
+    by_score, _ = answer.compose([BEST, OVERLAP, NEW], mmr_lambda=1.0)
+    assert by_score["text"].index(OVERLAP.text) < by_score["text"].index(NEW.text)
+    novel, _ = answer.compose([BEST, OVERLAP, NEW])
+    assert novel["text"].index(NEW.text) < novel["text"].index(OVERLAP.text)
     assert novel["citations"] == [1, 3, 4]  # every sentence keeps its citation
 
 
-def test_the_default_lambda_is_the_tuned_one():
-    assert 0 < answer.MMR_LAMBDA < 1
-    assert answer.extract([BEST, OVERLAP, NEW]) == answer.extract([BEST, OVERLAP, NEW], mmr_lambda=answer.MMR_LAMBDA)
+def test_one_answer_keeps_to_its_document_unless_the_question_lists_or_compares():
+    single, _ = answer.compose([BEST, OTHER_DOC])
+    assert OTHER_DOC.text not in single["text"]
+    listed, _ = answer.compose([BEST, OTHER_DOC], listing=True)
+    assert listed["text"].startswith(BEST.text) and OTHER_DOC.text in listed["text"]
+
+
+def test_an_unresolved_lead_is_followed_by_the_sentence_after_it():
+    resolution = candidate("IVIG, tacrolimus and rituximab are the options for nonresponding patients.", 1, 0.4)
+    open_ended = candidate("For patients who fail prednisone it is not clear what is the next best choice.", 1, 2.0,
+                           {"prednisone"}, follower=resolution)
+    result, _ = answer.compose([open_ended, FILLER])
+    assert result["text"] == f"{open_ended.text} [1] {resolution.text} [1]"
+
+
+def test_a_question_for_several_things_is_answered_by_a_list():
+    definition = candidate("Polymyositis is an inflammatory disease of muscle.", 1, 2.0, {"polymyositis"})
+    drugs = candidate("Methylprednisolone, immunoglobulin, cyclosporine, tacrolimus and rituximab help.", 2, 1.0,
+                      names_several=True)
+    result, _ = answer.compose([definition, drugs])
+    assert result["text"].startswith(drugs.text)
 
 
 def test_the_last_window_of_each_section_is_the_one_that_closes_it(tmp_path):

@@ -170,7 +170,8 @@ def run(fmt, results, **kw):
 
 def test_empty_result_schema():
     r = empty_result("3", "Q?", error="empty question")
-    assert list(r) == ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions", "error"]
+    assert list(r) == ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions",
+                       "missing_terms", "covered_terms", "error"]
     assert (r["schema"], r["query"], r["answer"], r["confidence"], r["hits"]) == (1, "Q?", None, None, [])
     assert "error" not in empty_result("3", "Q?")
 

@@ -19,8 +19,10 @@ from qa.index.store import current_build
 
 from conftest import BEIR, BEIR_EXTRA, ROOT, SEED_CITATION, SEED_DOI, beir_records, run_subprocess
 
-# schema 1 keys, then keys added since ("corrections": spelling; "expansions": abbreviations)
-TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions"]
+# schema 1 keys, then keys added since ("corrections": spelling; "expansions": abbreviations;
+# "missing_terms", "covered_terms": what the library does not say)
+TOP_KEYS = ["schema", "id", "question", "query", "answer", "confidence", "hits", "corrections", "expansions",
+            "missing_terms", "covered_terms"]
 # hit keys of schema 1, then keys added since ("doc_score": whole-document ranking; "dense": the
 # semantic stage's cosine, null when it is off)
 HIT_KEYS = ["rank", "score", "bm25", "tfidf", "passage_id", "doc_id", "section", "text", "highlight",

@@ -194,6 +194,8 @@ def empty_result(qid: str, question: str, error: str | None = None) -> dict:
         "hits": [],
         "corrections": [],
         "expansions": [],
+        "missing_terms": [],
+        "covered_terms": [],
     }
     if error is not None:
         result["error"] = error

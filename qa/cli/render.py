@@ -8,6 +8,7 @@ through qa.cli.terminal.clean, so it never reaches the terminal with raw control
 from __future__ import annotations
 
 import json
+import math
 import re
 import textwrap
 from typing import Iterable
@@ -148,9 +149,12 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
         out.append(style.bold("Answer"))
         out += [markers(x, style) for x in wrap(clean(result["answer"]["text"]), width, "  ")]
         low = result.get("confidence")
-        if low is not None and low < LOW_CONFIDENCE:
-            out.append(style.dim(f"  low confidence ({low:.2f}): these passages may not answer the question"))
+        if low is not None and low < LOW_CONFIDENCE:  # shown rounded down: never "0.50" for 0.4976
+            shown = math.floor(low * 100) / 100
+            out.append(style.warning(f"  low confidence ({shown:.2f}): these passages may not answer the question"))
         out.append("")
+    elif answer and result.get("missing_terms") and first == 1:
+        out += [style.warning(x) for x in wrap(not_said(result), width)] + [""]
     if hits:
         out.append(style.bold("Passages"))
         for hit in hits:
@@ -164,6 +168,14 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
             out.append(style.accent(label) + lines[0][len(label):])
             out += lines[1:]
     return "\n".join(out)
+
+
+def not_said(result: dict) -> str:
+    """"Nothing in your library mentions dose with mycophenolate; the closest passages:"."""
+    missing = " or ".join(clean(w) for w in result.get("missing_terms") or [])
+    said = " and ".join(clean(w) for w in result.get("covered_terms") or [])
+    return f"Nothing in your library mentions {missing}" + (f" with {said}" if said else "") + \
+        "; the closest passages:"
 
 
 def render_json(result: dict) -> str:

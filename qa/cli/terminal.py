@@ -46,6 +46,9 @@ class Style:
     def accent(self, text: str) -> str:
         return self._wrap("36", text)
 
+    def warning(self, text: str) -> str:
+        return self._wrap("1;33", text)
+
 
 class Progress:
     """A one-line progress bar on stderr, shown only when stderr is a terminal."""

@@ -1,35 +1,40 @@
-"""How much to trust an answer: a number in [0, 1] from three signals of the ranking.
+"""How much to trust an answer: a number in [0, 1], the probability that it answers the question.
 
-- coverage: the share of the question's content terms the corpus has at all;
+Signals of the ranking and of the answer:
+- key coverage: the weighted share of the question's key terms the answer covers (the passages
+  found, when there is no answer; qa/search/coverage.py): an answer that leaves part of the
+  question unsaid is not trusted;
 - top cosine: the TF-IDF cosine of the best passage with the question;
-- BM25 ratio: the best passage's BM25 score over the best score each query term reaches in
-  any passage (summed): how much of the question one passage answers at once.
+- BM25 ratio: the best passage's BM25 score over the best score each query term reaches in any
+  passage (summed): how much of the question one passage answers at once;
+- dense: the best passage's embedding cosine with the question (the semantic stage; 0 when off).
 
-A logistic model turns the cosine and the ratio into a probability that the best document is
-the right one; the coverage then scales it, so a question whose words mostly are not in the
-corpus never gets a confident answer (PubMedQA's questions nearly all have full coverage, so
-the data cannot calibrate that part: it is a rule). The model was fitted on the tune half of
-PubMedQA dev, each question asked twice: against the full corpus (label: is the top document
-the relevant one) and against the corpus without its own abstract (label 0), so that a question
-whose answer is not in the corpus gets a low number (`python bench/calibrate.py` refits and
-prints the coefficients).
+A logistic model of them (one set of coefficients for each mode, with and without the semantic
+stage) gives the probability. It was fitted on the tune half of PubMedQA dev and on the
+clinician-worded paraphrases of the tune half, each question asked twice: against the full
+corpus (label: is the top document the right one) and against the corpus without its own
+abstract (label 0), so a question whose answer is not in the corpus gets a low number
+(`python bench/calibrate.py` refits and prints the coefficients and the held-out check).
 """
 from __future__ import annotations
 
 import math
 
-# intercept, top cosine, BM25 ratio (bench/calibrate.py)
-COEFFICIENTS = (-7.2288, 9.5767, 11.1568)
+# intercept, key coverage, top cosine, BM25 ratio, dense (bench/calibrate.py)
+LEXICAL = (-7.5471, 3.5287, 8.2656, 7.479, 0.0)
+SEMANTIC = (-10.0756, 2.0331, 5.1569, 4.1325, 9.4399)
 LOW = 0.5  # below this the answer is flagged as uncertain
+# A question about a metadata field ("who wrote it") answered by that field's line ("Authors: …")
+# is answered by the record itself, whatever the ranking signals say.
+FIELD_ANSWER = 0.9
 
 
-def features(index, ranked, content_terms: list[str]) -> tuple[float, float, float]:
-    """(coverage, top cosine, BM25 ratio) of a ranking with at least one passage."""
-    find = index.term_id
-    known = [t for t in content_terms if find(t) >= 0]
-    coverage = len(known) / len(content_terms) if content_terms else 0.0
+def features(index, ranked, content_terms: list[str], key_coverage: float) -> tuple[float, ...]:
+    """(key coverage, top cosine, BM25 ratio, dense) of a ranking with at least one passage."""
     import numpy as np  # here, not at import: the renderer reads LOW without loading numpy
 
+    find = index.term_id
+    known = [t for t in content_terms if find(t) >= 0]
     postings = index.postings
     top = ranked.passages[:1]
     cosine = float(index.cosine(top, ranked.q_ids, ranked.q_weights)[0])
@@ -40,10 +45,10 @@ def features(index, ranked, content_terms: list[str]) -> tuple[float, float, flo
         if hi > lo:
             best_possible += float(np.max(postings.impacts[lo:hi])) * content_terms.count(t)
     ratio = float(ranked.bm25[0]) / best_possible if best_possible > 0 else 0.0
-    return coverage, cosine, min(ratio, 1.0)
+    dense = float(ranked.dense[0]) if len(ranked.dense) and ranked.dense[0] == ranked.dense[0] else 0.0
+    return key_coverage, cosine, min(ratio, 1.0), dense
 
 
-def score(values: tuple[float, float, float], coefficients=COEFFICIENTS) -> float:
-    coverage, cosine, ratio = values
-    z = coefficients[0] + coefficients[1] * cosine + coefficients[2] * ratio
-    return coverage / (1.0 + math.exp(-z))
+def score(values: tuple[float, ...], coefficients) -> float:
+    z = coefficients[0] + sum(c * v for c, v in zip(coefficients[1:], values))
+    return 1.0 / (1.0 + math.exp(-z))

@@ -1,15 +1,17 @@
 """One question in, one result out, in the JSON result schema (schema 1) that `ask --json` prints."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from qa import cite
 from qa.text import abbreviations
-from qa.search import answer
+from qa.search import answer, coverage
 from qa.search import rank as search
 from qa.text import journals, spacing
 from qa.search import confidence as trust
-from qa.text.analyze import analyze
+from qa.text.analyze import analyze, words
 from qa.index.reader import Index
 from qa.search.filters import Filters, extract_inline, passage_mask
 from qa.models import Document, Hit
@@ -22,12 +24,17 @@ DEFAULT_K = 5
 
 def result_dict(qid: str, question: str, query: str, answer_obj, hits: list[Hit],
                 confidence=None, error: str | None = None, corrections: list | None = None,
-                expansions: list | None = None) -> dict:
-    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], qa/text/spelling.py) and
-    `expansions` (abbreviations: [{"term", "expansion"}], see qa/text/abbreviations.py)."""
+                expansions: list | None = None, missing_terms: list | None = None,
+                covered_terms: list | None = None) -> dict:
+    """Schema 1, plus `corrections` (spelling: [{"from", "to"}], qa/text/spelling.py),
+    `expansions` (abbreviations: [{"term", "expansion"}], see qa/text/abbreviations.py) and
+    `missing_terms` (what the question asks that the library does not say: qa/search/coverage.py;
+    `answer` is then null) and `covered_terms` (then, the question's key terms the passages found do
+    say)."""
     out = {"schema": SCHEMA, "id": qid, "question": question, "query": query, "answer": answer_obj,
            "confidence": confidence, "hits": [hit_dict(h) for h in hits], "corrections": corrections or [],
-           "expansions": expansions or []}
+           "expansions": expansions or [], "missing_terms": missing_terms or [],
+           "covered_terms": covered_terms or []}
     if error is not None:
         out["error"] = error
     return out
@@ -144,13 +151,29 @@ class Engine:
         d = self.index.document_index(doc_id)
         return self.index.document(d) if d >= 0 else None
 
-    def _rank(self, text: str, expanded, mask=None) -> search.Ranked:
-        """The ranking of a question's text (spelling corrected, filters taken out) as expanded."""
+    def _rank(self, text: str, expanded, mask=None, facets=()) -> search.Ranked:
+        """The ranking of a question's text (spelling corrected, filters taken out) as expanded.
+        A question asking for a kind of statement (a dose, side effects: qa/search/coverage.py) is
+        ranked again with the passages of its best documents that state one among the candidates:
+        a trial's side effects are often told in a sentence that names neither the drug nor them."""
         dense = self.semantic.question(text) if self.semantic is not None else None
-        return search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
-                           expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
-                           document_weight=self.document_weight, dense=dense, semantic_weight=self.semantic_weight,
-                           passage_semantic_weight=self.passage_semantic_weight)
+
+        def ranked(joining=None):
+            return search.rank(self.index, expanded.searched(text), self.candidates, self.fusion_weight, mask,
+                               expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
+                               document_weight=self.document_weight, dense=dense,
+                               semantic_weight=self.semantic_weight,
+                               passage_semantic_weight=self.passage_semantic_weight, joining=joining)
+
+        first = ranked()
+        if not facets or not len(first.passages):
+            return first
+        stating = [p for d in dict.fromkeys(self.index.passage_doc(p) for p in first.passages[:self.FACET_DOCUMENTS])
+                   for p in self.document_passages(d)
+                   if any(coverage.FACETS[f][1].search(self.index.passages.text[p]) for f in facets)]
+        return ranked(np.asarray(stating, dtype=np.int64)) if stating else first
+
+    FACET_DOCUMENTS = 3  # best passages whose documents are searched for a statement of the facet
 
     def explain(self, query: str, passage_id: str) -> dict | None:
         """Why a passage ranks where it does for a query: BM25 per term, TF-IDF cosine, fused score."""
@@ -187,7 +210,8 @@ class Engine:
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
-        ranked = self._rank(text, expanded, mask)
+        keys = coverage.key_terms(text, self.index, expanded.expansions)
+        ranked = self._rank(text, expanded, mask, keys.facets)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
@@ -199,29 +223,105 @@ class Engine:
             # nothing matches: no answer, and no trust in one (confidence 0)
             return result_dict(qid, question, ranked.query, None, [], confidence=0.0, corrections=fixes,
                                expansions=expansions)
-        confidence = round(trust.score(self.confidence_features(ranked)), 4)
+        missing = self.missing_terms(keys, text, hits, ranked)
+        candidates = self.answer_candidates(hits, sentences, keys, question, ranked,
+                                            names_journal=bool(expanded.respelled))
+        listing = bool(answer.LISTING.search(text))
+        composed, said = (None, keys.covered_words([h.text for h in hits])) if missing else \
+            answer.compose(candidates, listing=listing, facets=keys.facets)
+        self.last_features = self.confidence_features(ranked, keys.share(frozenset(said)))  # for calibration
+        confidence = trust.score(self.last_features, trust.SEMANTIC if self.semantic is not None else trust.LEXICAL)
+        confidence *= keys.known_share(self.semantic is not None)
+        if missing:  # no answer: the passages found leave this much of the question unsaid
+            confidence *= 1.0 - keys.share(frozenset(missing))
+        if composed is not None and composed.pop("field"):  # the very field asked for: "Authors: …"
+            confidence = max(confidence, trust.FIELD_ANSWER)
+        confidence = round(confidence, 4)
+        return result_dict(qid, question, ranked.query, composed, hits, confidence=confidence, corrections=fixes,
+                           expansions=expansions, missing_terms=missing,
+                           covered_terms=keys.covered_words([h.text for h in hits]) if missing else [])
+
+    def document_passages(self, doc: int) -> range:
+        columns = self.index.passages.doc
+        return range(int(np.searchsorted(columns, doc, side="left")), int(np.searchsorted(columns, doc, side="right")))
+
+    def document_texts(self, passage: int) -> list[str]:
+        """The texts of the passages of a passage's document: what the document says in all."""
+        return [self.index.passages.text[p] for p in self.document_passages(self.index.passage_doc(passage))]
+
+    SEMANTIC_COVERAGE = 0.01  # how much a word must bring the question nearer its passages to count as said
+
+    def missing_terms(self, keys, text: str, hits: list[Hit], ranked) -> list[str]:
+        """The question's everyday key terms that no passage found says (qa/search/coverage.py).
+        With the semantic stage, a word the passages say in other words is not missing: the
+        question comes nearer the best passages with it than without it."""
+        if not keys.unsaid([h.text for h in hits]):
+            return []
+        # the whole top document as one text: a side effect it reports is one of the drug it is about
+        missing = keys.missing([h.text for h in hits] + ["\n".join(self.document_texts(hits[0].passage_index))])
+        if not missing or self.semantic is None:
+            return missing
+        top = [h.passage_index for h in hits[:3]]
+        rows = self.semantic.rows[top]
+        near = float((rows @ self.semantic.question(text).vector).max())
+        kept = []
+        for word in missing:
+            if word in coverage.FACETS:
+                kept.append(word)
+                continue
+            without = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text)
+            if near - float((rows @ self.semantic.question(without).vector).max()) < self.SEMANTIC_COVERAGE:
+                kept.append(word)
+        return kept
+
+    def answer_candidates(self, hits: list[Hit], sentences: list[list[str]], keys, question: str,
+                   ranked, names_journal: bool = False) -> list[answer.Candidate]:
+        """The sentences an answer may use, each scored, with the key terms it covers; highlights set.
+        Metadata lines answer only a question about a field ("who wrote it"), reference entries only
+        one about references or a journal."""
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
         q_words = answer.question_words(question)
+        ordered_words = words(question)
+        fields = answer.asks_for_field(ordered_words)
+        references = answer.asks_for_reference(ordered_words) or names_journal
+        several = bool(answer.ASKS_FOR_SEVERAL.search(question))
         top = hits[0].score or 1.0
-        candidates, seen = [], set()
+        admit = self.semantic.admit if self.semantic is not None else None
+        context: dict[int, set[str]] = {}  # what the hits of each document say together
+        if keys.facets:
+            for hit in hits:
+                context.setdefault(self.index.passage_doc(hit.passage_index), set()).update(analyze(hit.text))
+        out, by_text = [], {}
         for hit, ss in zip(hits, sentences):
             hit.highlight = answer.highlight(ss, scorer, q_words)
+            kind = self.index.kind(hit.passage_index)
+            if (kind == "metadata" and not fields) or (kind == "reference" and not references):
+                continue
             prior = answer.section_prior(hit.section)
-            is_metadata = self.index.kind(hit.passage_index) == "metadata"
             closes = self.closes_section(hit.passage_index)
+            close = admit is not None and hit.dense is not None and hit.dense >= admit
+            previous = None
             for j, s in enumerate(ss):
-                if s in seen:  # overlapping windows repeat sentences: cite the best-ranked hit
+                if s in by_text:  # overlapping windows repeat sentences: cite the best-ranked hit
+                    previous = by_text[s]
                     continue
-                seen.add(s)
                 asked_field = answer.field_prior(s, q_words)
-                if is_metadata and not asked_field:
+                if kind == "metadata" and not asked_field:
+                    previous = None
                     continue  # a title line repeats the question; it answers only "what is the title"
                 score = scorer.cosine(s) + answer.HIT_WEIGHT * hit.score / top + prior + asked_field
                 if closes and j == len(ss) - 1:
                     score += answer.POSITION_PRIOR
-                candidates.append((s, hit.rank, score))
-        return result_dict(qid, question, ranked.query, answer.extract(candidates), hits, confidence=confidence,
-                           corrections=fixes, expansions=expansions)
+                covers = keys.covered(s, set(analyze(s)), close, context.get(self.index.passage_doc(hit.passage_index),
+                                                                             frozenset()))
+                c = answer.Candidate(s, hit.rank, score, keys.share(covers), self.index.passage_doc(hit.passage_index),
+                                     covers, names_several=several and answer.enumerates(s),
+                                     asked_field=asked_field > 0)
+                if previous is not None and previous.doc == c.doc:
+                    previous.follower = c
+                by_text[s] = previous = c
+                out.append(c)
+        return out
 
     def closes_section(self, p: int) -> bool:
         """Whether body passage p is the last window of its section: its last sentence closes it."""
@@ -232,6 +332,6 @@ class Engine:
         return (q >= self.index.n_passages or int(columns.doc[q]) != int(columns.doc[p])
                 or int(columns.section[q]) != int(columns.section[p]) or self.index.kind(q) != "body")
 
-    def confidence_features(self, ranked: search.Ranked) -> tuple[float, float, float]:
+    def confidence_features(self, ranked: search.Ranked, key_coverage: float) -> tuple[float, ...]:
         content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)
-        return trust.features(self.index, ranked, content)
+        return trust.features(self.index, ranked, content, key_coverage)

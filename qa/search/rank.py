@@ -167,12 +167,13 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
          expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
          document_weight: float = DOCUMENT_WEIGHT, dense=None, semantic_weight: float = SEMANTIC_WEIGHT,
-         passage_semantic_weight: float = PASSAGE_SEMANTIC_WEIGHT) -> Ranked:
+         passage_semantic_weight: float = PASSAGE_SEMANTIC_WEIGHT, joining: np.ndarray | None = None) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
     expansion that spells the question's own words (qa/text/spacing.py), which may match alone.
-    dense: the question's DenseQuery (qa/search/dense.py) when the semantic stage is on."""
+    dense: the question's DenseQuery (qa/search/dense.py) when the semantic stage is on.
+    joining: passages that join the candidates whatever they share with the question."""
     terms = analyze(question)
     extra = analyze(expansion) if expansion else []
     alone = frozenset(analyze(spellings)) if spellings else frozenset()
@@ -187,9 +188,12 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
             touched, scores = touched[allowed], scores[allowed]
         keep = top_by_score(touched, scores, candidates)
         passages, b = touched[keep], scores[keep]
-    if dense is not None:  # passages close in meaning join those sharing words
-        joining = np.setdiff1d(dense.candidates(mask), passages)
-        passages, b = np.concatenate([passages, joining]), np.concatenate([b, np.zeros(len(joining))])
+    joiners = [dense.candidates(mask)] if dense is not None else []  # passages close in meaning join
+    if joining is not None:
+        joiners.append(np.asarray(joining, dtype=np.int64) if mask is None else joining[mask[joining]])
+    if joiners:
+        new = np.setdiff1d(np.concatenate(joiners), passages)
+        passages, b = np.concatenate([passages, new]), np.concatenate([b, np.zeros(len(new))])
     if len(passages) == 0:
         return result
     q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
