@@ -1,0 +1,73 @@
+"""What `pip install .` installs is what qa imports; the test and bench extras cover what they import."""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str:
+    return _normal(re.match(r"[A-Za-z0-9._-]+", requirement).group())
+
+
+def project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def imported_distributions(folder: str) -> dict[str, set[str]]:
+    """Distribution -> the files of ROOT/folder that import it (absolute imports of third-party
+    modules, and modules named to pytest.importorskip)."""
+    owners = metadata.packages_distributions()
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module)
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "importorskip"
+                  and node.args and isinstance(node.args[0], ast.Constant)):
+                modules.add(node.args[0].value)
+        for module in modules:
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top in ("qa", "conftest", "citation_docs") \
+                    or (ROOT / folder / f"{top}.py").exists():
+                continue
+            assert top in owners, f"{path.relative_to(ROOT)} imports {top}, which no installed package provides"
+            for dist in owners[top]:
+                found.setdefault(_normal(dist), set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_the_runtime_dependencies_are_exactly_what_qa_imports():
+    declared = {_requirement_name(r) for r in project()["dependencies"]}
+    imported = imported_distributions("qa")
+    assert {d: sorted(files) for d, files in imported.items() if d not in declared} == {}, \
+        "imported by qa/ but not declared"
+    assert sorted(declared - set(imported)) == [], "declared but imported nowhere in qa/"
+    # the reference implementations qa is compared with are for tests and bench/ only
+    assert not declared & {"scipy", "scikit-learn", "rank-bm25", "bm25s"}
+
+
+@pytest.mark.parametrize("folder,extra", [("tests", "test"), ("bench", "bench")])
+def test_an_extra_covers_what_its_folder_imports(folder, extra):
+    runtime = {_requirement_name(r) for r in project()["dependencies"]}
+    declared = {_requirement_name(r) for r in project()["optional-dependencies"][extra]}
+    imported = imported_distributions(folder)
+    missing = {d: sorted(files) for d, files in imported.items() if d not in runtime | declared}
+    assert missing == {}, f"imported by {folder}/ but in neither the dependencies nor the {extra} extra"
+    assert sorted(declared - set(imported)) == [], f"in the {extra} extra but imported nowhere in {folder}/"
