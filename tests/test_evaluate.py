@@ -5,8 +5,7 @@ import math
 import pytest
 
 from qa.search.evaluate import (answer_from_conclusion, answer_tokens, first_answer_sentence, mean, read_jsonl,
-                         read_qrels, read_queries, recall_at, reciprocal_rank_at, relevant,
-                         strip_answer_markup, token_f1)
+                         read_qrels, read_queries, relevant, strip_answer_markup, token_f1)
 
 GOLD = "Oral intubation in flight takes twice as long as on the ground. Pre-flight intubation is advised."
 
@@ -56,24 +55,6 @@ def test_read_jsonl_keeps_unicode_line_separators(tmp_path):
 
 
 # ---------------------------------------------------------------- retrieval metrics
-
-def test_recall_at():
-    ranked = ["d3", "d1", "d7", "d2"]
-    assert recall_at(ranked, {"d1"}, 1) == 0.0
-    assert recall_at(ranked, {"d1"}, 2) == 1.0
-    assert recall_at(ranked, {"d1", "d2"}, 2) == 0.5
-    assert recall_at(ranked, {"d1", "d2"}, 10) == 1.0
-    assert recall_at(ranked, set(), 5) == 0.0
-
-
-def test_reciprocal_rank_at():
-    ranked = ["d3", "d1", "d7", "d2"]
-    assert reciprocal_rank_at(ranked, {"d3"}, 10) == 1.0
-    assert reciprocal_rank_at(ranked, {"d7", "d2"}, 10) == pytest.approx(1 / 3)
-    assert reciprocal_rank_at(ranked, {"d2"}, 3) == 0.0
-    assert reciprocal_rank_at(ranked, {"d9"}, 10) == 0.0
-    assert reciprocal_rank_at([], {"d1"}, 10) == 0.0
-
 
 def test_mean():
     assert mean([1.0, 0.0, 0.5]) == 0.5

@@ -83,22 +83,6 @@ def read_jsonl(path) -> list[dict]:
 # ---------------------------------------------------------------- retrieval metrics
 
 
-def recall_at(ranked_doc_ids, relevant_ids: set, k: int) -> float:
-    """Share of the relevant documents among the first k ranked; 0.0 when nothing is relevant."""
-    if not relevant_ids:
-        return 0.0
-    found = sum(1 for d in list(ranked_doc_ids)[:k] if d in relevant_ids)
-    return found / len(relevant_ids)
-
-
-def reciprocal_rank_at(ranked_doc_ids, relevant_ids: set, k: int) -> float:
-    """1 / rank of the first relevant document within the first k; 0.0 when there is none."""
-    for rank, d in enumerate(list(ranked_doc_ids)[:k], 1):
-        if d in relevant_ids:
-            return 1.0 / rank
-    return 0.0
-
-
 def mean(values) -> float:
     """Arithmetic mean; 0.0 for no values."""
     values = list(values)
