@@ -115,7 +115,7 @@ def time_limit(what: str, seconds: float = TIMEOUT):
 # --- what every reader promises ---------------------------------------------------------------
 
 _OPTIONAL_STR = ("title", "journal", "journal_full", "date", "volume", "issue", "pages", "doi",
-                 "pmid", "pmc", "source_path")
+                 "pmid", "pmc", "source_path", "citation_key")
 _REFERENCE_STR = ("journal", "date", "volume", "issue", "pages", "title", "doi", "pmid")
 
 
@@ -138,11 +138,12 @@ def check_document(doc) -> None:
         assert value is None or isinstance(value, str), f"{name} = {value!r}"
         if value is not None:
             _utf8(value, name)
-    for name in ("authors", "article_types", "keywords"):
+    for name in ("authors", "article_types", "keywords", "surnames"):
         values = getattr(doc, name)
         assert isinstance(values, tuple) and all(isinstance(v, str) for v in values), f"{name} = {values!r}"
         for v in values:
             _utf8(v, name)
+    assert not doc.surnames or len(doc.surnames) == len(doc.authors), (doc.surnames, doc.authors)
     assert isinstance(doc.retracted, bool)
     assert isinstance(doc.sections, tuple)
     for s in doc.sections:

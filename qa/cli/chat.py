@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from prompt_toolkit.completion import Completer, Completion
 
-from qa.cite import CITATION_FORMATS
+from qa.cite import CITATION_FORMATS, bibtex_reference, reference_document
 from qa.errors import QAError
 from qa.search.followup import effective_query
 from qa.models import Document
@@ -57,13 +57,6 @@ def known_terms(index) -> Callable[[str], bool]:
         return cache[term]
 
     return known
-
-
-def reference_document(ref, citing: Document) -> Document:
-    """A reference-list entry as a document of its own, for BibTeX and RIS."""
-    return Document(doc_id=f"{citing.doc_id}-ref{ref.number}", title=ref.title, authors=tuple(ref.authors),
-                    journal=ref.journal, date=ref.date, volume=ref.volume, issue=ref.issue, pages=ref.pages,
-                    doi=ref.doi, pmid=ref.pmid)
 
 
 class Chat:
@@ -219,9 +212,11 @@ class Chat:
         if doc is None:
             return f"The document {hit['doc_id']} is not in the index."
         ref = self._reference(hit, doc)
+        if ref is None:
+            return clean(CITATION_FORMATS[fmt](doc))
         if fmt == "vancouver":
-            return clean(hit["citation"] if ref is not None else CITATION_FORMATS[fmt](doc))
-        return clean(CITATION_FORMATS[fmt](reference_document(ref, doc) if ref is not None else doc))
+            return clean(hit["citation"])
+        return clean(bibtex_reference(ref, doc) if fmt == "bibtex" else CITATION_FORMATS[fmt](reference_document(ref, doc)))
 
     def _reference(self, hit: dict, doc: Document):
         """The reference-list entry a hit is, or None for a hit of the document's own text."""

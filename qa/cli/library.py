@@ -50,12 +50,16 @@ def cmd_sources(args) -> int:
         print(json.dumps([row for _, row in rows], ensure_ascii=False, indent=2))
         return 0
     for doc, row in rows:
-        author = short_author(doc.authors[0]) if doc.authors else "—"
+        author = short_author(doc.authors[0], _family(doc, 0)) if doc.authors else "—"
         flag = " RETRACTED" if doc.retracted else ""
         print(clean(f"{doc.doc_id}  {author}  {doc.year or '—'}  {doc.title or '[no title]'}  "
                     f"{doc.journal or doc.journal_full or '—'}  ({row['passages']} passages){flag}"))
     print(f"{len(rows)} documents")
     return 0
+
+
+def _family(doc, i: int) -> str | None:
+    return doc.surnames[i] if i < len(doc.surnames) and doc.surnames[i] else None
 
 
 def _document_or_fail(engine, doc_id):
