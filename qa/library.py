@@ -143,6 +143,9 @@ class AddReport:
     added: list[tuple[str, int]] = field(default_factory=list)  # (file, documents added)
     duplicates: list[str] = field(default_factory=list)  # one line each
     rejected: list[str] = field(default_factory=list)  # one line each (the parse error)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)  # (file, documents): all already there
+    skipped: list[str] = field(default_factory=list)  # files of a folder qa cannot read: one line each
+    folders: dict[str, list[int]] = field(default_factory=dict)  # folder -> [files read, files skipped]
 
 
 def _stored_name(path: Path, folder: Path) -> str:
@@ -160,18 +163,23 @@ def add(paths: list[str], library: Path) -> AddReport:
 
 
 def _add(paths: list[str], library: Path) -> AddReport:
-    report = AddReport()
+    report = AddReport(folders={raw: [0, 0] for raw in paths if Path(raw).expanduser().is_dir()})
     in_library = _KnownKeys(library)
     known: dict[str, str] = {}  # keys of the documents added by this call
-    for raw in paths:
-        path = Path(raw).expanduser()
+    for raw, path, folder in _files(paths):
         try:
             if not path.is_file():
                 raise InputError(raw, "no such file" if not path.exists() else "not a file")
             docs = read_file(path)
         except InputError as e:
-            report.rejected.append(str(e))
+            if folder is None:
+                report.rejected.append(str(e))
+            else:  # a folder holds other files too (notes, images): they are passed over, and named
+                report.skipped.append(str(e))
+                report.folders[folder][1] += 1
             continue
+        if folder is not None:
+            report.folders[folder][0] += 1
         fresh = []
         for doc in docs:
             seen = _duplicate_of(doc, known, in_library)
@@ -182,6 +190,7 @@ def _add(paths: list[str], library: Path) -> AddReport:
             for key in _keys(doc):
                 known[key] = doc.doc_id
         if not fresh:
+            report.unchanged.append((raw, len(docs)))
             continue
         (library / "originals").mkdir(parents=True, exist_ok=True)
         records_dir(library).mkdir(parents=True, exist_ok=True)
@@ -195,21 +204,43 @@ def _add(paths: list[str], library: Path) -> AddReport:
     return report
 
 
+def _files(paths: list[str]):
+    """(name to show, path, the folder named on the command line or None) of each file to add.
+    A folder's files are found as `--corpus FOLDER` finds them: recursively, hidden ones left out."""
+    from qa.readers.corpus import corpus_files
+
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.is_dir():
+            yield raw, path, None
+            continue
+        top = path.resolve()
+        for f in corpus_files([raw]):
+            yield os.path.join(raw, str(f.relative_to(top))) if f.is_relative_to(top) else str(f), f, raw
+
+
 def remove(ids: list[str], library: Path) -> list[str]:
-    """Take documents out of the library; returns the ids removed. Unknown ids raise QAError."""
+    """Take documents out of the library; returns the ids removed. An id may be written in any
+    form qa.lookup accepts (a passage id, a DOI, "PMID: 123"); unknown ids raise QAError."""
     with locking.exclusive(library, "changing this library"):
         return _remove(ids, library)
 
 
 def _remove(ids: list[str], library: Path) -> list[str]:
+    from qa import lookup
+
     by_file: dict[Path, list[Document]] = {}
     for f, doc in library_documents(library):
         by_file.setdefault(f, []).append(doc)
-    present = {d.doc_id for docs in by_file.values() for d in docs}
-    missing = [i for i in ids if i not in present]
+    catalogue = lookup.documents_catalogue([d for docs in by_file.values() for d in docs])
+    found = {text: lookup.locate(catalogue, text) for text in ids}
+    missing = [text for text, position in found.items() if position < 0]
     if missing:
-        raise QAError(f"not in the library {library}: {', '.join(missing)}")
-    wanted = set(ids)
+        raise QAError("; ".join(lookup.not_found(catalogue, text, f"in the library {library}",
+                                                 "`qa sources` lists the documents")
+                                for text in missing))
+    removed = list(dict.fromkeys(catalogue.id_at(position) for position in found.values()))
+    wanted = set(removed)
     for f, docs in by_file.items():
         keep = [d for d in docs if d.doc_id not in wanted]
         if len(keep) == len(docs):
@@ -222,4 +253,4 @@ def _remove(ids: list[str], library: Path) -> list[str]:
             original = library / "originals" / f.name[: -len(".jsonl")]
             if original.exists():
                 original.unlink()
-    return [i for i in ids if i in present]
+    return removed

@@ -10,7 +10,7 @@ import sys
 
 from qa import __version__
 from qa.cli import evaluation, indexes, library, questions
-from qa.errors import DamagedIndex, QAError
+from qa.errors import DamagedIndex, QAError, UsageError
 
 EXAMPLES = """\
 examples:
@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in (questions, indexes, library, evaluation):
         module.add_parsers(sub, fmt)
+    p.commands = sub.choices  # each command's parser, for usage errors found after parsing
     return p
 
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             # nothing was printed yet: the build is marked damaged, so opening it again rebuilds it
             # (and says why); then the command runs once more
             return COMMANDS[args.command](args)
+    except UsageError as e:
+        p.commands[args.command].error(str(e))  # its usage, then "qa COMMAND: error: …"; exit 2
     except QAError as e:
         from qa.cli.terminal import one_line
 

@@ -79,6 +79,11 @@ class Progress:
             self.stream.flush()
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 document', '2 documents': a count with its noun (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def one_line(text: str) -> str:
     """clean() and line breaks as spaces: for messages that must stay on one line."""
     return clean(text).replace("\n", " ").replace("\t", " ")
