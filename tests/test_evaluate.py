@@ -1,9 +1,11 @@
 """qa.evaluate on small hand-made inputs (no shared data)."""
 import json
 import math
+import re
 
 import pytest
 
+from qa.errors import InputError
 from qa.search.evaluate import (answer_from_conclusion, answer_tokens, first_answer_sentence, mean, read_jsonl,
                          read_qrels, read_queries, relevant, strip_answer_markup, token_f1)
 
@@ -33,7 +35,7 @@ def test_read_qrels_trec_four_columns(tmp_path):
 def test_read_qrels_bad_grade_after_first_line(tmp_path):
     p = tmp_path / "qrels.tsv"
     p.write_text("q1\td1\t1\nq1\td2\tyes\n", "utf-8")
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match=f"^{re.escape(str(p))}:2: relevance grade 'yes' is not a number$"):
         read_qrels(p)
 
 

@@ -5,11 +5,12 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 from qa import __version__
 from qa.cli.options import corpus_options, filters_from, open_index_for, positive_int
 from qa.cli.terminal import isatty, terminal_width
-from qa.errors import QAError
+from qa.errors import QAError, UsageError
 
 
 def add_parsers(sub, fmt) -> None:
@@ -34,14 +35,18 @@ def add_parsers(sub, fmt) -> None:
     corpus_options(ask, filters=True)
 
     batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
-                           description="Answer many questions. INPUT: plain text (one question a line), "
-                           "JSONL (id+question or BEIR _id+text) or CSV/TSV with id and question columns; "
-                           "'-' or absent reads stdin.",
+                           description="Answer many questions. INPUT: plain text (one question a line; "
+                           "lines starting with # are comments), JSONL (id+question or BEIR _id+text) or CSV/TSV "
+                           "with id and question columns; '-' or absent reads stdin.",
                            epilog="examples:\n  qa batch questions.txt > results.jsonl\n"
-                                  "  qa batch queries.jsonl --format trec -k 10 -o run.trec")
+                                  "  qa batch questions.txt -o results.csv\n"
+                                  "  qa batch queries.jsonl -k 10 -o run.trec")
     batch.add_argument("input", nargs="?", default="-", metavar="INPUT")
-    batch.add_argument("-o", "--output", metavar="OUTPUT", help="write here instead of stdout")
-    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
+    batch.add_argument("-o", "--output", metavar="OUTPUT",
+                       help="write here instead of stdout (under a temporary name until the last question "
+                       "is answered)")
+    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"),
+                       help="output format (default: from the OUTPUT extension .jsonl .csv .tsv .trec, else jsonl)")
     batch.add_argument("-k", type=positive_int, default=5,
                        help="passages per question (documents for --format trec; default: 5)")
     batch.add_argument("--workers", type=positive_int, default=1, metavar="N",
@@ -63,6 +68,8 @@ def _print_human(result: dict, out) -> None:
 def cmd_ask(args) -> int:
     from qa.search.engine import Engine
 
+    if not args.question.strip():
+        raise UsageError("the question is empty")
     index, _ = open_index_for(args)
     result = Engine(index).ask(args.question, k=args.k, filters=filters_from(args))
     if args.json:
@@ -119,16 +126,32 @@ def cmd_chat(args) -> int:
     return 0
 
 
+# Output formats an OUTPUT's extension names, when --format does not say.
+EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
+                     ".trec": "trec", ".run": "trec"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """--format, else the format OUTPUT's extension names, else jsonl; a contradiction is a usage error."""
+    named = EXTENSION_FORMATS.get(os.path.splitext(output or "")[1].lower())
+    if fmt and named and fmt != named:
+        raise UsageError(f"--format {fmt} contradicts the output file {output} (a .{named} name): "
+                         f"change one of them")
+    return fmt or named or "jsonl"
+
+
 def cmd_batch(args) -> int:
+    from qa import files
     from qa.cli import workers
     from qa.cli.batch_io import read_questions
     from qa.search.engine import Engine
-    from qa.cli.terminal import Progress, one_line
+    from qa.cli.terminal import Progress, counted, one_line
 
+    fmt = output_format(args.format, args.output)
     questions = read_questions(args.input)
     filters = filters_from(args)
     index, _ = open_index_for(args)
-    options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
+    options = dict(k=args.k, per_document=fmt == "trec", filters=filters, fmt=fmt)
     n_workers = min(args.workers, max(len(questions), 1))
     if n_workers > 1 and index.path is None:
         print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
@@ -138,12 +161,16 @@ def cmd_batch(args) -> int:
         answers = workers.Parallel(index.path, questions, n_workers, timeout=args.worker_timeout, **options)
     else:
         answers = workers.InProcess(Engine(index), questions, **options)
-    failed = 0
+    failed = done = 0
+    out = sys.stdout
     try:
-        try:
-            out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-        except OSError as e:
-            raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
+        if args.output:  # written under a temporary name: a file named OUTPUT is always a whole batch
+            target = os.path.abspath(os.path.expanduser(args.output))
+            temporary = files.temporary(Path(target))
+            try:
+                out = open(temporary, "w", encoding="utf-8", newline="")
+            except OSError as e:
+                raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
         try:
             writer = answers.writer(out)  # results come as dicts, or as text formatted by workers
             bar = Progress(len(questions), "questions")
@@ -155,11 +182,24 @@ def cmd_batch(args) -> int:
                 bar.update(done)
             writer.close()
             bar.close()
-        finally:
-            if args.output:
+            if out is not sys.stdout:
                 out.close()
+                os.replace(temporary, target)
+        except KeyboardInterrupt:
+            if args.output:
+                print(f"qa: interrupted after {done} of {counted(len(questions), 'question')}; "
+                      f"{one_line(args.output)} was not written", file=sys.stderr)
+                return 130
+            raise
+        finally:
+            if out is not sys.stdout:
+                out.close()
+                Path(temporary).unlink(missing_ok=True)
     finally:
         answers.close()
+    if args.output:
+        print(f"qa: wrote {counted(len(questions), 'result')} to {one_line(args.output)} ({fmt})"
+              + (f"; {counted(failed, 'question')} failed (named above)" if failed else ""), file=sys.stderr)
     return 1 if failed or answers.stopped else 0
 
 
