@@ -81,13 +81,16 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def _corpus_label(index) -> str:
+def _corpus_label(index, args) -> str:
+    from qa.library import library_dir, records_dir
     from qa.readers.corpus import bundled_corpus
 
+    known = {str(bundled_corpus().resolve()): "the bundled seed record",
+             str(records_dir(library_dir(getattr(args, "library", None))).resolve()): "your library"}
     paths = index.manifest.get("corpus") or []
-    if paths == [str(bundled_corpus().resolve())]:
-        return "the bundled seed record"
-    names = [os.path.basename(p.rstrip("/")) or p for p in paths]
+    names = [known.get(p) or os.path.basename(p.rstrip("/")) or p for p in paths]
+    if len(names) <= 2 and all(p in known for p in paths):
+        return " and ".join(names)
     label = names[0] if names else "corpus"
     return label + (f" +{len(names) - 1} more" if len(names) > 1 else "")
 
@@ -97,16 +100,15 @@ def cmd_chat(args) -> int:
 
     from qa.search.engine import Engine
     from qa.cli.chat import Chat
-    from qa.cli.terminal import Style, clean, use_color
+    from qa.cli.terminal import Style, clean, counted, use_color
 
     interactive = isatty(sys.stdin) and isatty(sys.stdout)
     started = time.perf_counter()
     index, built = open_index_for(args)
     seconds = time.perf_counter() - started
     stats = index.manifest["stats"]
-    docs = stats["documents"]
-    about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
-             f"({clean(_corpus_label(index))})")
+    about = (f"{counted(stats['documents'], 'document')}, {counted(stats['passages'], 'passage')} "
+             f"({clean(_corpus_label(index, args))})")
     engine = Engine(index)
     filters = filters_from(args)
     if not interactive:  # `echo "question" | qa`: one question a line, plain answers
@@ -122,7 +124,7 @@ def cmd_chat(args) -> int:
                 height=lambda: max(shutil.get_terminal_size().lines - 2, 5), filters=filters)
     banner = (f"qa {__version__} · {about} · index {'built' if built else 'loaded'} in {seconds:.2f} s · "
               f"/help for commands, Ctrl-D to leave")
-    chat.run(banner=style.dim(banner))
+    chat.run(banner=chat.hint(banner))  # wrapped to the terminal, dim
     return 0
 
 
