@@ -197,8 +197,11 @@ def _add(paths: list[str], library: Path) -> AddReport:
         name = _stored_name(path, library)
         files.write_atomically(library / "originals" / name, lambda tmp: shutil.copyfile(path, tmp))
         records = records_dir(library) / f"{name}.jsonl"
-        _write_keys(records, fresh)
-        files.write_atomically(records, lambda tmp: write_records(tmp, fresh))
+        # the same file added before and some of its documents removed since: the records of the
+        # others are kept, the new ones join them (they are stored under the same name)
+        kept = read_records(records) if records.exists() else []
+        _write_keys(records, kept + fresh)
+        files.write_atomically(records, lambda tmp: write_records(tmp, kept + fresh))
         os.utime(_keys_path(records))  # not older than its records file
         report.added.append((raw, len(fresh)))
     return report

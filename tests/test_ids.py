@@ -132,3 +132,11 @@ def test_one_document_of_one_passage_is_counted_in_the_singular(cli, tmp_path):
     corpus.write_text('{"_id": "d1", "text": "Rituximab helped."}\n', encoding="utf-8")
     r = cli("sources", "--corpus", str(corpus))
     assert r.out.splitlines() == ["d1  —  —  [no title]  —  (1 passage)", "1 document"]
+
+
+def test_adding_a_file_again_after_removing_one_of_its_documents_keeps_the_others(library):
+    assert library("remove", DE_HOON).code == 0
+    r = library("add", str(MEDLINE))
+    assert r.code == 0 and f"added 1 document from {MEDLINE}" in r.out
+    listed = library("sources", "--json").json()
+    assert {"14630660", "14871861", "16377612", "16403221"} <= {s["doc_id"] for s in listed}
