@@ -15,21 +15,25 @@ from qa.errors import DamagedIndex, QAError, UsageError
 EXAMPLES = """\
 examples:
   qa                                  (the chat: ask, follow up, /cite, /show; /help lists commands)
-  qa chat --corpus data/corpus.jsonl
-  echo "Is rituximab an option?" | qa
+  qa add pubmed-export.nbib           (your papers: PubMed's Send to > Citation manager file)
   qa ask "What treatments are there for refractory polymyositis?"
-  qa ask "who wrote the review" --json
+  qa ask "What is the DOI of the review?" --json
   qa ask "Is rituximab used for nonresponding patients?" -k 3
+  echo "Is rituximab an option?" | qa
+  qa chat --corpus data/corpus.jsonl
   qa batch questions.txt -o results.jsonl
-  qa batch questions.csv --format csv -o results.csv
+  qa batch questions.csv -o results.csv
   qa batch queries.jsonl --format trec -k 10 --corpus data/corpus.jsonl > run.trec
-  qa index --corpus ~/papers --corpus data/corpus.jsonl
   qa batch questions.txt --workers 2 -o results.jsonl
+  qa index --corpus ~/papers --corpus data/corpus.jsonl
+  qa cite --all --format bibtex > library.bib
   qa cache list
   qa cache prune --max-size 500M
 
-The corpus is the bundled seed record unless --corpus is given. Indexes are cached under
-$QA_HOME (default: the user's cache directory) and rebuilt when a corpus file changes.
+The corpus is the bundled seed record plus your library (qa add), unless --corpus is given.
+Documents are named by the ids qa prints: a document id, a passage id <doc_id>#<n>, a DOI or a
+PMID. Indexes are cached under $QA_HOME (default: the user's cache directory) and updated or
+rebuilt when a corpus file changes.
 """
 
 
