@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from conftest import BEIR, FIXTURES, beir_records
+from conftest import BEIR, FIXTURES, ROOT, beir_records
 from qa.search.evaluate import compute
 
 
@@ -106,3 +109,17 @@ def test_a_run_whose_query_ids_match_no_judgement_warns(cli, tmp_path):
     assert r.code == 0
     [warning] = r.err.splitlines()
     assert warning.startswith(f"qa: warning: no query id of {run} is a query id of {QRELS}")
+
+
+def test_without_ir_measures_qa_eval_says_how_to_add_it(tmp_path):
+    """ir-measures is the eval extra, not a dependency of qa: a plain install lacks it."""
+    shadow = tmp_path / "shadow" / "ir_measures"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('not installed (a test stands in for it)')\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(QA_HOME=str(tmp_path / "home"), PYTHONPATH=str(shadow.parent))
+    proc = subprocess.run([sys.executable, "cli.py", "eval", str(QUERIES), str(QRELS), "--corpus", str(BEIR)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == ("qa: error: qa eval computes its measures with ir-measures, which is not installed: "
+                           "pip install '.[eval]' in qa's source folder adds it\n")

@@ -55,19 +55,42 @@ def imported_distributions(folder: str) -> dict[str, set[str]]:
 
 def test_the_runtime_dependencies_are_exactly_what_qa_imports():
     declared = {_requirement_name(r) for r in project()["dependencies"]}
+    optional = {_requirement_name(r) for r in project()["optional-dependencies"]["eval"]}  # qa eval's
     imported = imported_distributions("qa")
-    assert {d: sorted(files) for d, files in imported.items() if d not in declared} == {}, \
+    assert {d: sorted(files) for d, files in imported.items() if d not in declared | optional} == {}, \
         "imported by qa/ but not declared"
-    assert sorted(declared - set(imported)) == [], "declared but imported nowhere in qa/"
-    # the reference implementations qa is compared with are for tests and bench/ only
-    assert not declared & {"scipy", "scikit-learn", "rank-bm25", "bm25s"}
+    assert sorted((declared | optional) - set(imported)) == [], "declared but imported nowhere in qa/"
+
+
+def requirement_closure(requirements: list[str]) -> set[str]:
+    """The distributions pip installs for these requirements (no extras), from installed metadata."""
+    from packaging.requirements import Requirement
+
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        requirement = Requirement(todo.pop())
+        name = _normal(requirement.name)
+        if name in seen or (requirement.marker and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        todo += metadata.requires(requirement.name) or []
+    return seen
+
+
+def test_installing_qa_pulls_in_none_of_the_reference_implementations():
+    installed = requirement_closure(project()["dependencies"])
+    assert {"numpy", "prompt-toolkit"} <= installed
+    assert installed & {"scipy", "scikit-learn", "rank-bm25", "bm25s"} == set()
 
 
 @pytest.mark.parametrize("folder,extra", [("tests", "test"), ("bench", "bench")])
 def test_an_extra_covers_what_its_folder_imports(folder, extra):
     runtime = {_requirement_name(r) for r in project()["dependencies"]}
+    optional = {_requirement_name(r) for r in project()["optional-dependencies"]["eval"]}  # qa eval's
     declared = {_requirement_name(r) for r in project()["optional-dependencies"][extra]}
     imported = imported_distributions(folder)
     missing = {d: sorted(files) for d, files in imported.items() if d not in runtime | declared}
     assert missing == {}, f"imported by {folder}/ but in neither the dependencies nor the {extra} extra"
-    assert sorted(declared - set(imported)) == [], f"in the {extra} extra but imported nowhere in {folder}/"
+    assert optional <= declared, f"{folder}/ runs qa eval's code: the {extra} extra needs what it imports"
+    assert sorted(declared - set(imported) - optional) == [], f"in the {extra} extra but imported nowhere in {folder}/"

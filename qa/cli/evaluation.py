@@ -13,7 +13,8 @@ def add_parsers(sub, fmt) -> None:
                        formatter_class=fmt,
                        description="Answer QUERIES (BEIR queries JSONL, or any `qa batch` input) against the "
                        "corpus, rank documents (a document scores its best passage), and compare with QRELS "
-                       "(TREC or BEIR TSV). Measures are computed by ir-measures.",
+                       "(TREC or BEIR TSV). Measures are computed by ir-measures, the eval extra of qa "
+                       "(pip install '.[eval]' in qa's source folder).",
                        epilog="examples:\n"
                               "  qa eval queries.jsonl qrels/test.tsv --corpus corpus.jsonl\n"
                               '  qa eval queries.jsonl qrels.tsv --corpus corpus.jsonl --measures "nDCG@10 R@1 MRR@10"\n'
@@ -32,6 +33,12 @@ def cmd_eval(args) -> int:
     from qa.errors import warn
     from qa.search import evaluate
     from qa.cli.batch_io import read_questions
+
+    try:
+        import ir_measures  # noqa: F401  (what qa.search.evaluate.compute computes with)
+    except ImportError:
+        raise QAError("qa eval computes its measures with ir-measures, which is not installed: "
+                      "pip install '.[eval]' in qa's source folder adds it") from None
 
     names = evaluate.measure_names(args.measures)
     if not names:
