@@ -51,10 +51,10 @@ def name_parts(name: str, family: str | None = None) -> tuple[str, str, str]:
 
 
 def initials(given: str) -> str:
-    """'Steven R' -> 'SR'; 'SR' -> 'SR'; 'Jean-Pierre' -> 'JP'."""
+    """'Steven R' -> 'SR'; 'SR' -> 'SR'; 'S.R.' -> 'SR'; 'Jean-Pierre' -> 'JP'."""
     if _RUN_OF_INITIALS.match(given):
         return given
-    return "".join(w[0] for w in re.split(r"[\s-]+", given) if w and w[0].isalpha()).upper()
+    return "".join(w[0] for w in re.split(r"[\s.-]+", given) if w and w[0].isalpha()).upper()
 
 
 def short_author(name: str, family: str | None = None) -> str:
@@ -64,17 +64,17 @@ def short_author(name: str, family: str | None = None) -> str:
     return " ".join(p for p in (last, initials(given)[:MAX_INITIALS], suffix) if p)
 
 
-def _people(doc) -> list[tuple[str, str | None]]:
+def people(doc: Document) -> list[tuple[str, str | None]]:
     """(name, family name the source gave or None) of each author of a document."""
-    surnames = getattr(doc, "surnames", ())
+    surnames = doc.surnames
     return [(name, surnames[i] if i < len(surnames) and surnames[i] else None)
             for i, name in enumerate(doc.authors)]
 
 
-def _authors(doc, limit: int = 6) -> str:
-    people = _people(doc)
-    shown = [short_author(name, family) for name, family in people[:limit]]
-    if len(people) > limit:
+def _authors(doc: Document, limit: int = 6) -> str:
+    named = people(doc)
+    shown = [short_author(name, family) for name, family in named[:limit]]
+    if len(named) > limit:
         shown.append("et al")
     return ", ".join(shown)
 
@@ -138,7 +138,7 @@ def short_label(doc: Document) -> str:
     """
     parts = []
     if doc.authors:
-        parts.append(short_author(*_people(doc)[0]) + (" et al." if len(doc.authors) > 1 else "."))
+        parts.append(short_author(*people(doc)[0]) + (" et al." if len(doc.authors) > 1 else "."))
     elif doc.title:
         parts.append(doc.title.rstrip(".") + ".")
     if doc.journal:
@@ -256,7 +256,7 @@ def _bibtex_entry(kind: str, key: str, fields: list[tuple[str, str | None]]) -> 
 
 
 def bibtex(doc: Document, key: str | None = None) -> str:
-    names = " and ".join(_bibtex_name(name, family) for name, family in _people(doc))
+    names = " and ".join(_bibtex_name(name, family) for name, family in people(doc))
     fields = [("author", names or None),
               ("title", doc.title), ("journal", doc.journal), ("year", doc.year), ("month", _month(doc)),
               ("volume", doc.volume), ("number", doc.issue), ("pages", (doc.pages or "").replace("-", "--") or None),
@@ -285,7 +285,7 @@ def bibtex_reference(ref: Reference, citing: Document) -> str:
 
 def ris(doc: Document) -> str:
     lines = ["TY  - JOUR"]
-    lines += [f"AU  - {inverted_name(name, family)}" for name, family in _people(doc)]
+    lines += [f"AU  - {inverted_name(name, family)}" for name, family in people(doc)]
     first, _, last = (doc.pages or "").partition("-")
     for tag, value in (("TI", doc.title), ("JO", doc.journal), ("PY", doc.year), ("DA", _ris_date(doc)),
                        ("VL", doc.volume), ("IS", doc.issue), ("SP", first or None), ("EP", last or None),

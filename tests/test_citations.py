@@ -48,10 +48,11 @@ def test_an_irish_surname_keeps_its_particle(cli, fixture):
 def test_names_as_a_page_prints_them_split_before_their_particles(cli, tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text('{"_id": "d1", "title": "A study", "text": "Text of it.", "metadata": {"authors": '
-                      '["M J L de Hoon", "Seán Ó Briain", "Jan van der Berg", "John Smith Jr"], "year": "2004"}}\n',
+                      '["M J L de Hoon", "Seán Ó Briain", "Jan van der Berg", "John Smith Jr", "S.R. Ytterberg"], '
+                      '"year": "2004"}}\n',
                       encoding="utf-8")
     assert cite(cli, "d1", "--corpus", str(corpus)).startswith(
-        "de Hoon MJ, Ó Briain S, van der Berg J, Smith J Jr. A study.")
+        "de Hoon MJ, Ó Briain S, van der Berg J, Smith J Jr, Ytterberg SR. A study.")
 
 
 def test_vancouver_gives_at_most_two_initials(cli, tmp_path):

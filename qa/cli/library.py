@@ -55,7 +55,7 @@ def _source_rows(engine):
 
 
 def cmd_sources(args) -> int:
-    from qa.cite import short_author
+    from qa.cite import people, short_author
     from qa.cli.terminal import clean, counted
 
     engine = engine_for(args)
@@ -64,16 +64,12 @@ def cmd_sources(args) -> int:
         print(json.dumps([row for _, row in rows], ensure_ascii=False, indent=2))
         return 0
     for doc, row in rows:
-        author = short_author(doc.authors[0], _family(doc, 0)) if doc.authors else "—"
+        author = short_author(*people(doc)[0]) if doc.authors else "—"
         flag = " RETRACTED" if doc.retracted else ""
         print(clean(f"{doc.doc_id}  {author}  {doc.year or '—'}  {doc.title or '[no title]'}  "
                     f"{doc.journal or doc.journal_full or '—'}  ({counted(row['passages'], 'passage')}){flag}"))
     print(counted(len(rows), "document"))
     return 0
-
-
-def _family(doc, i: int) -> str | None:
-    return doc.surnames[i] if i < len(doc.surnames) and doc.surnames[i] else None
 
 
 def find_document(engine, text: str):
