@@ -9,10 +9,12 @@ An id that matches nothing gets the closest ids as suggestions.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
+import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from qa.errors import QAError
 from qa.models import Document
@@ -21,6 +23,7 @@ from qa.readers.ids import accession_pmid, clean_doi, pmid_from_urls
 _PASSAGE_ID = re.compile(r"^(?P<doc>.+)#\d+$")
 ALL_SUGGESTED = 5000  # up to this many ids, suggestions come from all; above, from the sorted neighbours
 NEIGHBOURS = 100
+CUTOFF = 0.6  # difflib's ratio below which an id is not suggested
 
 
 @dataclass
@@ -32,21 +35,27 @@ class Catalogue:
     find: Callable[[str], int]  # exact id -> position, -1 when absent
     document: Callable[[int], Document]
     record: Callable[[int], str]  # a text holding the document's fields: a cheap test before parsing it
-    lower_bound: Callable[[str], int] | None = None  # where an id would sort, when ids are sorted
+    near: Callable[[str], list[str]]  # the ids that sort next to a text (suggestions in a large corpus)
+
+
+def _neighbours(sorted_ids: Sequence[str], at: int) -> list[str]:
+    return [sorted_ids[i] for i in range(max(at - NEIGHBOURS, 0), min(at + NEIGHBOURS, len(sorted_ids)))]
 
 
 def index_catalogue(index) -> Catalogue:
-    ids, records = index.documents.ids, index.documents.records
+    ids, records = index.documents.ids, index.documents.records  # ids sorted by their UTF-8 bytes
     return Catalogue(index.n_documents, lambda i: ids[i], index.document_index, index.document,
-                     lambda i: records[i], lambda text: ids.lower_bound(text.encode("utf-8")))
+                     lambda i: records[i], lambda text: _neighbours(ids, ids.lower_bound(text.encode("utf-8"))))
 
 
 def documents_catalogue(docs: Sequence[Document]) -> Catalogue:
     position: dict[str, int] = {}
     for i, doc in enumerate(docs):
         position.setdefault(doc.doc_id, i)
+    in_order = sorted(position)
     return Catalogue(len(docs), lambda i: docs[i].doc_id, lambda d: position.get(d, -1), lambda i: docs[i],
-                     lambda i: f"{docs[i].doi or ''} {docs[i].pmid or ''}")
+                     lambda i: f"{docs[i].doi or ''} {docs[i].pmid or ''}",
+                     lambda text: _neighbours(in_order, bisect.bisect_left(in_order, text)))
 
 
 def locate(catalogue: Catalogue, text: str) -> int:
@@ -94,12 +103,17 @@ def suggestions(catalogue: Catalogue, text: str, n: int = 3) -> list[str]:
     passage = _PASSAGE_ID.match(text)
     if passage:
         text = passage["doc"]
-    if catalogue.count <= ALL_SUGGESTED or catalogue.lower_bound is None:
-        ids: Iterable[str] = (catalogue.id_at(i) for i in range(min(catalogue.count, ALL_SUGGESTED)))
+    if catalogue.count <= ALL_SUGGESTED:
+        ids = [catalogue.id_at(i) for i in range(catalogue.count)]
     else:  # a large corpus: the ids that sort next to it (a mistyped end, the usual slip)
-        at = catalogue.lower_bound(text)
-        ids = (catalogue.id_at(i) for i in range(max(at - NEIGHBOURS, 0), min(at + NEIGHBOURS, catalogue.count)))
-    return difflib.get_close_matches(text, list(ids), n=n, cutoff=0.6)
+        ids = catalogue.near(text)
+    scored = []
+    for candidate in ids:
+        m = difflib.SequenceMatcher(None, text, candidate)
+        if m.real_quick_ratio() >= CUTOFF and m.quick_ratio() >= CUTOFF and m.ratio() >= CUTOFF:
+            # equally similar: the one that keeps more of the start (a slip is more often late)
+            scored.append((-m.ratio(), -len(os.path.commonprefix([text, candidate])), candidate))
+    return [candidate for *_, candidate in sorted(scored)[:n]]
 
 
 def not_found(catalogue: Catalogue, text: str, where: str, hint: str) -> str:

@@ -140,3 +140,11 @@ def test_adding_a_file_again_after_removing_one_of_its_documents_keeps_the_other
     assert r.code == 0 and f"added 1 document from {MEDLINE}" in r.out
     listed = library("sources", "--json").json()
     assert {"14630660", "14871861", "16377612", "16403221"} <= {s["doc_id"] for s in listed}
+
+
+def test_an_unknown_id_gets_suggestions_in_a_large_corpus_too(cli, tmp_path):
+    corpus = tmp_path / "large.jsonl"  # more ids than are compared one by one: the sorted neighbours are
+    corpus.write_text("".join(f'{{"_id": "doc{i:05d}", "text": "Text number {i}."}}\n' for i in range(6000)),
+                      encoding="utf-8")
+    r = cli("show", "doc05321x", "--corpus", str(corpus))
+    assert r.code == 1 and "did you mean doc05321 or " in r.err
