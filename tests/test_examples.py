@@ -173,3 +173,13 @@ def test_ci_runs_the_readme_set_up_commands_word_for_word():
     tests = next(line for line in quick_start if line.startswith("pip install '.[test]'"))
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert [line for line in ci if line and not line.startswith(("#", "set ", "cd ", "export "))] == [install, tests]
+
+
+def test_each_command_s_help_says_what_it_does(cli):
+    from qa.cli.main import parser
+
+    for name in parser().commands:
+        r = cli(name, "--help")
+        assert r.code == 0
+        usage, description = r.out.split("\n\n")[:2]  # argparse: usage, then the description
+        assert usage.startswith(f"usage: qa {name}") and not description.startswith(("positional", "options")), name

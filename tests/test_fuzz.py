@@ -143,7 +143,6 @@ def check_document(doc) -> None:
         assert isinstance(values, tuple) and all(isinstance(v, str) for v in values), f"{name} = {values!r}"
         for v in values:
             _utf8(v, name)
-    assert not doc.surnames or len(doc.surnames) == len(doc.authors), (doc.surnames, doc.authors)
     assert isinstance(doc.retracted, bool)
     assert isinstance(doc.sections, tuple)
     for s in doc.sections:
