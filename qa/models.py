@@ -51,6 +51,11 @@ class Document:
     retracted: bool = False  # the source flags it (PT "Retracted Publication", RetractionIn, a note)
     pmc: str | None = None
     source_path: str | None = None
+    # Each author's family name where the source gives it apart from the given names (MEDLINE FAU,
+    # PubMed XML LastName, "Last, First" in RIS and BibTeX), "" where it does not; () when none is
+    # known. A name as printed cannot say where "M J L de Hoon" or "F De Luca" splits.
+    surnames: tuple[str, ...] = ()
+    citation_key: str | None = None  # the key a BibTeX entry had (@article{key, ...}), kept on export
 
     @property
     def year(self) -> str | None:

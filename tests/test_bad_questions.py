@@ -37,11 +37,11 @@ RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 NOTHING = "Nothing in the corpus matches this question."
 SECONDS = 20  # generous: a 100,000-character question takes well under a second
 
-# name: (question, what the seed corpus gives: "nothing" or "answer")
+# name: (question, what the seed corpus gives: "nothing", "answer", or "usage" for no question at all)
 QUESTIONS = {
-    "empty": ("", "nothing"),
-    "blank": (" \t  ", "nothing"),
-    "newlines": ("\n\n\r\n", "nothing"),
+    "empty": ("", "usage"),
+    "blank": (" \t  ", "usage"),
+    "newlines": ("\n\n\r\n", "usage"),
     "100k-one-word": ("x" * 100_000, "nothing"),
     "100k-words": (("rituximab for nonresponding patients " * 3000)[:100_000], "answer"),
     "100k-cjk": ("肌炎の治療" * 20_000, "nothing"),
@@ -93,6 +93,9 @@ def ask(cli, question: str, *options: str):
 def test_ask_human_output(cli, name):
     question, expected = QUESTIONS[name]
     r = ask(cli, question)
+    if expected == "usage":  # no question is a mistake in the command, not a question nothing matches
+        assert r.code == 2 and r.out == "" and r.err.strip().endswith("qa ask: error: the question is empty")
+        return
     assert r.code == 0, r.err
     assert r.err == ""
     assert_clean(r.out, "stdout")
@@ -108,6 +111,9 @@ def test_ask_human_output(cli, name):
 def test_ask_json_output(cli, name):
     question, expected = QUESTIONS[name]
     r = ask(cli, question, "--json")
+    if expected == "usage":
+        assert r.code == 2 and r.out == "" and "the question is empty" in r.err
+        return
     assert r.code == 0, r.err
     assert_clean(r.out, "stdout")  # JSON escapes C0; render_json escapes DEL and C1 too
     result = r.json()
@@ -169,9 +175,11 @@ def test_batch_plain_text_bad_lines_do_not_stop_it(cli, tmp_path):
         assert x["hits"] == [] and x["error"]
     assert [x["question"] for x in failed] == ["year:abc rituximab"]
     assert r.code == 1  # some question failed: exit 1, the rest answered
-    for line in r.err.splitlines():
+    *failures, summary = r.err.splitlines()
+    for line in failures:
         assert line.startswith("qa: question "), line
         assert_clean(line, "stderr")
+    assert summary.startswith(f"qa: wrote {len(results)} results to ")
 
 
 def test_batch_jsonl_bad_items_do_not_stop_it(cli, tmp_path):
@@ -198,9 +206,11 @@ def test_batch_jsonl_bad_items_do_not_stop_it(cli, tmp_path):
     for qid in ("first", "last", "escapes", "42"):
         assert "error" not in results[qid] and results[qid]["hits"], qid
     assert results["huge"]["hits"] == []
-    for line in r.err.splitlines():
+    *failures, summary = r.err.splitlines()
+    for line in failures:
         assert line.startswith("qa: question "), line
         assert_clean(line, "stderr")
+    assert summary.startswith(f"qa: wrote {len(results)} results to ")
 
 
 def test_batch_csv_question_longer_than_the_csv_field_limit(cli, tmp_path):
@@ -340,7 +350,7 @@ def test_batch_stderr_does_not_echo_raw_controls_from_ids(cli, tmp_path):
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": "x\x1b]0;pwned\x07\x1b[2J\nqa: fake line", "question": ""}) + "\n",
                          encoding="utf-8")
-    r = cli("batch", str(questions), "-o", str(tmp_path / "out.jsonl"))
+    r = cli("batch", str(questions))
     assert r.code == 1
     assert_one_line_error(r.err)
 

@@ -76,7 +76,8 @@ def test_add_echoes_file_names_clean(cli, tmp_path):
         r = cli("add", str(name))
         assert r.code == 0
         assert_clean(r.out + r.err, "qa add")
-        assert len([line for line in (r.out + r.err).splitlines() if "notes" in line]) == 1
+        naming = [line for line in (r.out + r.err).splitlines() if "notes" in line]
+        assert naming and all("next line.md" in line for line in naming)  # the name kept on its line
     r = cli("add", str(tmp_path / ("missing" + EVIL)))
     assert r.code == 1 and len(r.err.splitlines()) == 1
     assert_clean(r.err, "qa add (an error)")

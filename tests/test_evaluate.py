@@ -1,12 +1,13 @@
 """qa.evaluate on small hand-made inputs (no shared data)."""
 import json
 import math
+import re
 
 import pytest
 
+from qa.errors import InputError
 from qa.search.evaluate import (answer_from_conclusion, answer_tokens, first_answer_sentence, mean, read_jsonl,
-                         read_qrels, read_queries, recall_at, reciprocal_rank_at, relevant,
-                         strip_answer_markup, token_f1)
+                         read_qrels, read_queries, relevant, strip_answer_markup, token_f1)
 
 GOLD = "Oral intubation in flight takes twice as long as on the ground. Pre-flight intubation is advised."
 
@@ -34,7 +35,7 @@ def test_read_qrels_trec_four_columns(tmp_path):
 def test_read_qrels_bad_grade_after_first_line(tmp_path):
     p = tmp_path / "qrels.tsv"
     p.write_text("q1\td1\t1\nq1\td2\tyes\n", "utf-8")
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match=f"^{re.escape(str(p))}:2: relevance grade 'yes' is not a number$"):
         read_qrels(p)
 
 
@@ -56,24 +57,6 @@ def test_read_jsonl_keeps_unicode_line_separators(tmp_path):
 
 
 # ---------------------------------------------------------------- retrieval metrics
-
-def test_recall_at():
-    ranked = ["d3", "d1", "d7", "d2"]
-    assert recall_at(ranked, {"d1"}, 1) == 0.0
-    assert recall_at(ranked, {"d1"}, 2) == 1.0
-    assert recall_at(ranked, {"d1", "d2"}, 2) == 0.5
-    assert recall_at(ranked, {"d1", "d2"}, 10) == 1.0
-    assert recall_at(ranked, set(), 5) == 0.0
-
-
-def test_reciprocal_rank_at():
-    ranked = ["d3", "d1", "d7", "d2"]
-    assert reciprocal_rank_at(ranked, {"d3"}, 10) == 1.0
-    assert reciprocal_rank_at(ranked, {"d7", "d2"}, 10) == pytest.approx(1 / 3)
-    assert reciprocal_rank_at(ranked, {"d2"}, 3) == 0.0
-    assert reciprocal_rank_at(ranked, {"d9"}, 10) == 0.0
-    assert reciprocal_rank_at([], {"d1"}, 10) == 0.0
-
 
 def test_mean():
     assert mean([1.0, 0.0, 0.5]) == 0.5

@@ -19,6 +19,7 @@ Running it:
     pytest tests/test_fuzz.py                          # CI size: ~1 minute on 2 cores
     QA_FUZZ_EXAMPLES=5000 pytest tests/test_fuzz.py    # longer run: examples per property
     QA_FUZZ_TIMEOUT=10 ...                             # per-example time limit, seconds
+    QA_FUZZ_HANG=120 ...                               # the limit of a one-megabyte line (default 60)
     pytest tests/test_fuzz.py --hypothesis-seed=1234   # replay a run
 
 QA_FUZZ_EXAMPLES replaces every property's default example count (the defaults are 25-300,
@@ -34,7 +35,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +62,9 @@ if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "qa-hypothesis")
 
 TIMEOUT = float(os.environ.get("QA_FUZZ_TIMEOUT", "5"))
+# A megabyte on one line takes up to 2 s on 2 cores (bench/speed.py measures it); the tests only
+# catch a hang, with room for a machine several times busier.
+HANG = float(os.environ.get("QA_FUZZ_HANG", "60"))
 _EXAMPLES = int(os.environ.get("QA_FUZZ_EXAMPLES", "0") or 0)
 MB = 1024 * 1024
 
@@ -112,7 +115,7 @@ def time_limit(what: str, seconds: float = TIMEOUT):
 # --- what every reader promises ---------------------------------------------------------------
 
 _OPTIONAL_STR = ("title", "journal", "journal_full", "date", "volume", "issue", "pages", "doi",
-                 "pmid", "pmc", "source_path")
+                 "pmid", "pmc", "source_path", "citation_key")
 _REFERENCE_STR = ("journal", "date", "volume", "issue", "pages", "title", "doi", "pmid")
 
 
@@ -135,7 +138,7 @@ def check_document(doc) -> None:
         assert value is None or isinstance(value, str), f"{name} = {value!r}"
         if value is not None:
             _utf8(value, name)
-    for name in ("authors", "article_types", "keywords"):
+    for name in ("authors", "article_types", "keywords", "surnames"):
         values = getattr(doc, name)
         assert isinstance(values, tuple) and all(isinstance(v, str) for v in values), f"{name} = {values!r}"
         for v in values:
@@ -170,9 +173,9 @@ def check_error(error: QAError, path=None) -> str:
     return message
 
 
-def read(reader, path: Path):
+def read(reader, path: Path, seconds: float = TIMEOUT):
     """Documents, or the one-line error; any other exception or a hang fails the test."""
-    with time_limit(f"{getattr(reader, '__name__', reader)}({path.name})"):
+    with time_limit(f"{getattr(reader, '__name__', reader)}({path.name})", seconds):
         try:
             docs = reader(path)
         except QAError as e:
@@ -570,9 +573,7 @@ _LONG_LINES = {
 @pytest.mark.parametrize("name,index", [(n, i) for n in READER_NAMES for i in range(len(_LONG_LINES[n]))])
 def test_reader_one_megabyte_line(name, index, fuzz_dir):
     reader, suffix, _ = READERS[name]
-    started = time.perf_counter()
-    read(reader, write(fuzz_dir, _LONG_LINES[name][index], suffix, f"long-{name}"))
-    assert time.perf_counter() - started < TIMEOUT
+    read(reader, write(fuzz_dir, _LONG_LINES[name][index], suffix, f"long-{name}"), seconds=HANG)
 
 
 # --- XML attacks ------------------------------------------------------------------------------
@@ -777,10 +778,8 @@ def test_split_sentences_loses_nothing(text_):
 ], ids=["a.A", "initials", "citation-year", "huge-word", "abbreviations", "periods", "letters",
         "newlines", "blank-lines", "list"])
 def test_split_sentences_one_megabyte_line(line):
-    started = time.perf_counter()
-    with time_limit("split_sentences on 1 MB"):
+    with time_limit("split_sentences on 1 MB", HANG):
         sentences = split_sentences(line)
-    assert time.perf_counter() - started < TIMEOUT
     assert " ".join(sentences).split() == line.split()
 
 
@@ -861,7 +860,7 @@ def test_analyze_is_deterministic_across_cache_state():
 @pytest.mark.parametrize("line", ["word " * (MB // 5), "10.1234/" * (MB // 8), "a-" * (MB // 2), "é" * MB,
                                   "x" * MB], ids=["words", "dois", "hyphens", "accents", "one-token"])
 def test_analyze_one_megabyte_line(line):
-    with time_limit("analyze on 1 MB"):
+    with time_limit("analyze on 1 MB", HANG):
         terms = analyze(line)
     assert all(terms)
 

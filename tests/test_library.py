@@ -341,7 +341,7 @@ def test_an_interrupted_remove_can_be_run_again(tmp_path):
     again = run_subprocess(["remove", "16377612", "27797938"], home)  # killed after its last change: a notice
     assert again.returncode == 0 and "already removed" in again.stderr.decode()
     never = run_subprocess(["remove", "99999999"], home)  # an id the library never held: an error
-    assert never.returncode == 1 and "not in the library" in never.stderr.decode()
+    assert never.returncode == 1 and "no document '99999999' in the library" in never.stderr.decode()
 
 
 def test_a_read_only_library_is_one_line(cli, qa_home, monkeypatch):

@@ -11,6 +11,7 @@ import time
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -147,10 +148,23 @@ def test_help_lists_every_command(chat):
 
 
 def test_sources_lists_the_documents(engine2):
-    out = Chat(engine2).handle("/sources")
-    assert out.startswith("9 documents, ")
-    assert SEED_CITATION in out.replace("\n   ", " ") or "Ytterberg SR" in out
-    assert "PMID: 10135926" in out
+    out = Chat(engine2, width=1000).handle("/sources")  # wide: each citation on one line
+    head, *lines = out.splitlines()
+    assert head.startswith("9 documents, ")
+    assert [int(line.split(".", 1)[0]) for line in lines if line[:1].isdigit()] == list(range(1, 10))
+    assert sum(line.endswith(". " + SEED_CITATION) for line in lines) == 1
+    assert sum("PMID: 10135926" in line for line in lines) == 1
+
+
+def test_a_number_names_an_item_of_the_list_printed_last(engine2):
+    chat = Chat(engine2, width=1000)
+    chat.handle("Is methotrexate an option?")
+    first = chat.last["hits"][0]["doc_id"]
+    assert chat.handle("/cite 1") == chat.last["hits"][0]["citation"].split(" — ")[0]
+    listed = chat.handle("/sources").splitlines()
+    assert chat.handle("/cite 2") == listed[2].split(". ", 1)[1]  # document 2 of the list
+    chat.handle("/more")  # passages again: N is a passage
+    assert chat.handle("/show 1").splitlines()[0] == f"Showing {first}, the document of passage [1]:"
 
 
 def test_cite_vancouver_is_the_hits_citation(chat):
@@ -172,9 +186,10 @@ def test_cite_of_a_reference_hit_cites_the_reference(chat):
     chat.handle("Lancet 2003")
     assert chat.handle("/cite 1") == REFERENCE_5
     bib = chat.handle("/cite 1 bibtex")
-    assert bib.startswith("@article{")
-    assert "journal = {Lancet}" in bib and "volume = {362}" in bib and "pages = {971-82}" in bib
-    assert "Ytterberg" not in bib
+    # the entry gives no title or authors: an @misc whose note is the reference as printed
+    assert bib.startswith("@misc{ytterberg2006treatmentref5,\n")
+    assert "note = {Lancet. 2003 Sep 20;362(9388):971-82}" in bib and "year = {2003}" in bib
+    assert "author" not in bib and "title" not in bib
 
 
 def test_cite_unknown_format(chat):
@@ -182,12 +197,21 @@ def test_cite_unknown_format(chat):
     assert "vancouver, bibtex, ris" in one_line(chat.handle("/cite 1 apa"))
 
 
-@pytest.mark.parametrize("line", ["/cite", "/cite 0", "/cite 9", "/cite x", "/show 7", "/explain -1",
-                                  "/show", "/explain two"])
-def test_bad_passage_number_is_one_line(chat, line):
+@pytest.mark.parametrize("line,expected", [
+    ("/cite", "Which one? /cite N|ID [vancouver|bibtex|ris]. N is a number of the list printed last"),
+    ("/show", "Which one? /show N|ID. N is a number of the list printed last"),
+    ("/cite 0", "No passage 0: the last answer has passages 1–{n}."),
+    ("/cite 9", "No passage 9: the last answer has passages 1–{n}."),
+    ("/show 7", "No passage 7: the last answer has passages 1–{n}."),
+    ("/explain -1", "No passage -1: the last answer has passages 1–{n}."),
+    ("/cite x", "No document 'x' in the corpus (/sources lists them)."),
+    ("/explain two", "Not a passage number: two. /explain N (1–{n})"),
+])
+def test_a_bad_number_or_id_gets_a_one_line_hint(chat, line, expected):
     chat.handle(QUESTION)
-    out = one_line(chat.handle(line))
-    assert "1–1" in out or "passage" in out.lower()
+    out = chat.handle(line)
+    assert "\n" not in out
+    assert out.startswith(expected.format(n=len(chat.last["hits"]))), out
 
 
 @pytest.mark.parametrize("line", ["/cite 1", "/show 1", "/explain 1", "/more"])
@@ -198,7 +222,8 @@ def test_commands_before_any_question_say_so(chat, line):
 def test_show_prints_the_whole_document(chat):
     chat.handle(QUESTION)
     out = chat.handle("/show 1")
-    assert out.startswith("Treatment of refractory polymyositis and dermatomyositis\nSteven R Ytterberg\n")
+    assert out.startswith(f"Showing {SEED_DOI}, the document of passage [1]:\n"
+                          "Treatment of refractory polymyositis and dermatomyositis\nSteven R Ytterberg\n")
     assert "Curr Rheumatol Rep. 2006 Jun;8(3):167-73" in out and SEED_DOI in out
     assert "Polymyositis (PM) and dermatomyositis (DM) are autoimmune" in out
     assert "References (5)" in out and "5. Lancet. 2003 Sep 20;362(9388):971-82" in out
@@ -256,13 +281,14 @@ def test_bad_k_is_one_line(chat, value):
 
 def test_explain_names_the_query_terms(chat):
     chat.handle(QUESTION)
+    first = chat.last["hits"][0]["passage_id"]
     out = chat.handle("/explain 1")
-    assert out.startswith(f"Why [1] {SEED_DOI}#3 ranks #1")
+    assert out.startswith(f"Why [1] {first} ranks #1")
     for word in ("rituximab", "optimistic", "reason"):
         assert word in out
     for part in ("BM25", "TF-IDF cosine", "fused score", "fusion weight 0.5", "rank"):
         assert part in out
-    info = chat.engine.explain(QUESTION, f"{SEED_DOI}#3")
+    info = chat.engine.explain(QUESTION, first)
     assert f"{info['score']:.3f}" in out and f"{info['tfidf']:.3f}" in out
 
 
@@ -496,6 +522,15 @@ def test_completes_commands(engine):
     assert set(completions(engine, "/")) >= set(COMMANDS)
     assert completions(engine, "/cite 1 bi") == ["bibtex"]
     assert completions(engine, "/cite 1 ") == ["vancouver", "bibtex", "ris"]
+
+
+def test_the_completion_of_k_says_the_chat_s_current_k(engine):
+    chat = Chat(engine)
+    chat.handle("/k 7")
+    with create_pipe_input() as pipe:
+        completer = chat.session(input=pipe, output=DummyOutput(), history=InMemoryHistory()).completer
+    (k,) = [c for c in completer.get_completions(Document("/"), CompleteEvent()) if c.text == "/k"]
+    assert k.display_meta_text == "show N passages an answer (now 7)"
 
 
 def test_completes_corpus_words(engine):

@@ -37,7 +37,8 @@ def read_questions(source: str | None, stdin=None) -> list[Question]:
       - first non-blank line starts with "{"  -> JSONL (`id`+`question` or BEIR `_id`+`text`);
       - first non-blank line, split on tab (if it has one) else comma, names both
         `id` and `question` (case-insensitive) -> CSV/TSV with that header;
-      - otherwise plain text: one question a line, id = 1-based line number.
+      - otherwise plain text: one question a line, id = 1-based line number; lines starting
+        with "#" are comments.
     Whole-file problems raise InputError (with a line number where there is one);
     an empty or non-string question yields a Question with `error` set instead.
     """
@@ -116,7 +117,10 @@ def _json_type(value) -> str:
 
 
 def _read_plain(lines: list[str]) -> list[Question]:
-    return [Question(str(n), line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+    """One question a line, its id the line number; blank lines and lines starting with # (comments)
+    are passed over."""
+    return [Question(str(n), line.strip()) for n, line in enumerate(lines, 1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _read_jsonl(lines: list[str], name: str) -> list[Question]:

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from prompt_toolkit.completion import Completer, Completion
 
 from qa import files
-from qa.cite import CITATION_FORMATS
+from qa.cite import CITATION_FORMATS, bibtex_reference, reference_document
 from qa.errors import QAError
 from qa.search.followup import effective_query
 from qa.models import Document
@@ -31,18 +31,22 @@ MAX_K = 100  # the engine reranks 100 candidates: there are never more hits
 # name -> (usage, what it does); /help prints them in this order and Tab completes the names.
 COMMANDS: dict[str, tuple[str, str]] = {
     "/help": ("/help", "this list"),
-    "/sources": ("/sources", "the documents in the corpus"),
-    "/cite": ("/cite N [vancouver|bibtex|ris]", "the source of passage N of the last answer"),
-    "/show": ("/show N", "the whole document of passage N: metadata, sections, references"),
+    "/sources": ("/sources", "the documents in the corpus, numbered"),
+    "/cite": ("/cite N|ID [vancouver|bibtex|ris]", "the citation of item N (below) or of any document id"),
+    "/show": ("/show N|ID", "the whole document of item N (below) or of any document id"),
     "/more": ("/more", "the next passages (or the rest of a long text)"),
     "/k": ("/k N", "show N passages an answer (now {k})"),
-    "/explain": ("/explain N", "why passage N ranked where it did"),
+    "/explain": ("/explain N", "why passage N of the last answer ranked where it did"),
     "/json": ("/json", "toggle raw JSON output (schema 1)"),
     "/save": ("/save FILE", "save the conversation so far as Markdown, with its sources (a new file; "
                             "/save! FILE replaces one)"),
     "/new": ("/new", "new topic: forget the previous question"),
     "/quit": ("/quit", "leave (also /exit or Ctrl-D)"),
 }
+# What a number N of /cite and /show refers to, and what a question may hold besides words.
+NUMBERS = "N is a number of the list printed last: a passage of the last answer, or a document after /sources."
+INLINE_FILTERS = ("Filters inside a question: year:2005..2010 author:NAME journal:TEXT section:NAME "
+                  "source:ID (a key twice: either value; two keys: both).")
 ALIASES = {"/exit": "/quit", "/q": "/quit", "/?": "/help"}
 KEYS = [("Tab", "complete a command or a word of the corpus"),
         ("Ctrl-R", "search the history; → or Ctrl-E takes the grey suggestion"),
@@ -59,13 +63,6 @@ def known_terms(index) -> Callable[[str], bool]:
         return cache[term]
 
     return known
-
-
-def reference_document(ref, citing: Document) -> Document:
-    """A reference-list entry as a document of its own, for BibTeX and RIS."""
-    return Document(doc_id=f"{citing.doc_id}-ref{ref.number}", title=ref.title, authors=tuple(ref.authors),
-                    journal=ref.journal, date=ref.date, volume=ref.volume, issue=ref.issue, pages=ref.pages,
-                    doi=ref.doi, pmid=ref.pmid)
 
 
 class Chat:
@@ -91,6 +88,7 @@ class Chat:
         self.previous_query: str | None = None  # the context of follow-ups; None after /new
         self.transcript: list[dict] = []
         self.pending: list[str] = []  # lines of a long text not shown yet (/more shows them)
+        self.listed: str | None = None  # what a number N means: "passages" (an answer) or "sources"
         self.done = False
         # /save! replaces a file only when a person typed it: lines piped in (a question file) could
         # otherwise overwrite any file the user can write
@@ -137,6 +135,7 @@ class Chat:
         result = self.engine.ask(query, k=self.k, filters=self.filters)
         result["question"] = question  # what was typed; "query" says what was searched
         self.last, self.searched, self.shown, self.requested = result, query, 0, self.k
+        self.listed = "passages"
         self.transcript.append(result)
         if result["hits"]:
             self.previous_query = result.get("query") or query
@@ -200,6 +199,48 @@ class Chat:
             return None, f"No passage {n}: the last answer has passages 1–{len(hits)}."
         return hits[n - 1], ""
 
+    def _listed(self) -> int:
+        """How many items the list printed last has (what a number N can name)."""
+        if self.listed == "sources":
+            return self.engine.index.n_documents
+        return len(self.last["hits"]) if self.listed == "passages" and self.last else 0
+
+    def _target(self, args: list[str], command: str) -> tuple[Document | None, dict | None, str]:
+        """The document that N or ID in args names, with the hit N is (None for a document of
+        /sources or an id), and how to say which it is; or (None, None, a one-line message).
+        A number is an item of the list printed last when it has one so numbered, else an id
+        (PMIDs are numbers too)."""
+        from qa import lookup
+
+        usage = COMMANDS[command][0]
+        if not args:
+            return None, None, f"Which one? {usage}. {NUMBERS}"
+        number = args[0].strip("[].")
+        if number.isdigit() and len(number) < 10 and 1 <= int(number) <= self._listed():
+            n = int(number)
+            if self.listed == "sources":
+                doc = self.engine.index.document(n - 1)
+                return doc, None, f"{clean(doc.doc_id)}, document {n} of /sources"
+            hit = self.last["hits"][n - 1]
+            doc = self.engine.document(hit["doc_id"])
+            if doc is None:
+                return None, None, f"The document {clean(hit['doc_id'])} is not in the index."
+            return doc, hit, f"{clean(doc.doc_id)}, the document of passage [{n}]"
+        catalogue = lookup.index_catalogue(self.engine.index)
+        found = lookup.locate(catalogue, args[0])
+        if found >= 0:
+            doc = catalogue.document(found)
+            return doc, None, clean(doc.doc_id)
+        if not number.isdigit():
+            message = clean(lookup.not_found(catalogue, args[0], "in the corpus", "/sources lists them"))
+            return None, None, message[:1].upper() + message[1:] + "."
+        if self.listed == "sources":
+            message = f"No document {number}: /sources listed documents 1–{self._listed()}."
+        else:
+            message = self._passage(args, command)[1]
+        close = lookup.suggestions(catalogue, number)  # a PMID with a slip in it, maybe
+        return None, None, message + (f" Did you mean the id {' or '.join(close)}?" if close else "")
+
     def cmd_help(self, args) -> str:
         st = self.style
         rows = [(usage, what.format(k=self.k)) for usage, what in COMMANDS.values()]
@@ -208,27 +249,28 @@ class Chat:
                        "continues the previous one.")]
         out += [f"  {st.accent(u.ljust(wide))}  {w}" for u, w in rows]
         out += [f"  {st.accent(key.ljust(wide))}  {what}" for key, what in KEYS]
+        out += wrap(NUMBERS, self.width) + wrap(INLINE_FILTERS, self.width)
         return "\n".join(out)
 
     def cmd_sources(self, args) -> str:
         index = self.engine.index
         docs = [index.document(i) for i in range(index.n_documents)]
+        self.listed = "sources"
         return self.paged(render_sources(docs, self.style, self.width, index.manifest["stats"]["passages"]))
 
     def cmd_cite(self, args) -> str:
-        hit, message = self._passage(args, "/cite")
-        if hit is None:
+        doc, hit, message = self._target(args, "/cite")
+        if doc is None:
             return message
         fmt = args[1].lower() if len(args) > 1 else "vancouver"
         if fmt not in CITATION_FORMATS:
             return f"Unknown format {fmt}: {', '.join(CITATION_FORMATS)}."
-        doc = self.engine.document(hit["doc_id"])
-        if doc is None:
-            return f"The document {hit['doc_id']} is not in the index."
-        ref = self._reference(hit, doc)
+        ref = self._reference(hit, doc) if hit is not None else None
+        if ref is None:
+            return clean(CITATION_FORMATS[fmt](doc))
         if fmt == "vancouver":
-            return clean(hit["citation"] if ref is not None else CITATION_FORMATS[fmt](doc))
-        return clean(CITATION_FORMATS[fmt](reference_document(ref, doc) if ref is not None else doc))
+            return clean(hit["citation"])
+        return clean(bibtex_reference(ref, doc) if fmt == "bibtex" else CITATION_FORMATS[fmt](reference_document(ref, doc)))
 
     def _reference(self, hit: dict, doc: Document):
         """The reference-list entry a hit is, or None for a hit of the document's own text."""
@@ -237,13 +279,10 @@ class Chat:
         return doc.references[n - 1] if 0 < n <= len(doc.references) else None
 
     def cmd_show(self, args) -> str:
-        hit, message = self._passage(args, "/show")
-        if hit is None:
-            return message
-        doc = self.engine.document(hit["doc_id"])
+        doc, _, which = self._target(args, "/show")
         if doc is None:
-            return f"The document {hit['doc_id']} is not in the index."
-        return self.paged(render_document(doc, self.style, self.width))
+            return which
+        return self.paged(self.hint(f"Showing {which}:") + "\n" + render_document(doc, self.style, self.width))
 
     def cmd_more(self, args) -> str:
         if self.pending:
@@ -254,6 +293,7 @@ class Chat:
         hits = self.last["hits"]
         if not hits:
             return "The last question has no passages."
+        self.listed = "passages"  # what follows is passages of the last answer again
         if self.shown < len(hits) and not self.json:
             return self.show_hits(self.shown + 1)
         self.requested = min(len(hits) + self.k, MAX_K)
@@ -315,7 +355,7 @@ class Chat:
         return f"Saved {n} question{'s' if n != 1 else ''} with their answers and sources to {clean(str(path))}."
 
     def cmd_new(self, args) -> str:
-        self.previous_query, self.last, self.searched, self.shown = None, None, None, 0
+        self.previous_query, self.last, self.searched, self.shown, self.listed = None, None, None, 0, None
         return "New topic: the next question stands on its own."
 
     def cmd_quit(self, args) -> str:
@@ -356,7 +396,8 @@ class Chat:
 
         message = FormattedText([("class:prompt", "qa> ")]) if self.style.enabled else "qa> "
         return PromptSession(message, key_bindings=key_bindings(), history=history if history is not None else open_history(),
-                             auto_suggest=AutoSuggestFromHistory(), completer=ChatCompleter(self.engine.index),
+                             auto_suggest=AutoSuggestFromHistory(),
+                             completer=ChatCompleter(self.engine.index, k=lambda: self.k),
                              complete_while_typing=False,
                              style=PromptStyle.from_dict({"prompt": "bold ansicyan"} if self.style.enabled else {}),
                              include_default_pygments_style=False, input=input, output=output)
@@ -431,9 +472,10 @@ class ChatCompleter(Completer):
     LIMIT = 40
     SCAN = 5000
 
-    def __init__(self, index):
+    def __init__(self, index, k: Callable[[], int] = lambda: DEFAULT_K):
         self.words = index.words.names
         self.counts = index.words.count
+        self.k = k  # the chat's passages an answer, which the description of /k shows
 
     def get_completions(self, document, complete_event):
         text = document.text_before_cursor
@@ -443,7 +485,7 @@ class ChatCompleter(Completer):
                 for name in list(COMMANDS) + list(ALIASES):
                     if name.startswith(parts[0].lower()) and name != parts[0]:
                         yield Completion(name, -len(parts[0]), display_meta=COMMANDS[ALIASES.get(name, name)][1]
-                                         .format(k=""))
+                                         .format(k=self.k()))
             elif parts[0].lower() == "/cite" and len(parts) == 3:
                 for fmt in CITATION_FORMATS:
                     if fmt.startswith(parts[2].lower()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.cli.options import corpus_options, engine_for
+from qa.cli.options import corpus_options, engine_for, open_index_for
 from qa.errors import QAError
 
 
@@ -13,7 +13,8 @@ def add_parsers(sub, fmt) -> None:
                        formatter_class=fmt,
                        description="Answer QUERIES (BEIR queries JSONL, or any `qa batch` input) against the "
                        "corpus, rank documents (a document scores its best passage), and compare with QRELS "
-                       "(TREC or BEIR TSV). Measures are computed by ir-measures.",
+                       "(TREC or BEIR TSV). Measures are computed by ir-measures, the eval extra of qa "
+                       "(pip install '.[eval]' in qa's source folder).",
                        epilog="examples:\n"
                               "  qa eval queries.jsonl qrels/test.tsv --corpus corpus.jsonl\n"
                               '  qa eval queries.jsonl qrels.tsv --corpus corpus.jsonl --measures "nDCG@10 R@1 MRR@10"\n'
@@ -29,21 +30,40 @@ def add_parsers(sub, fmt) -> None:
 
 
 def cmd_eval(args) -> int:
+    from qa.errors import warn
     from qa.search import evaluate
     from qa.cli.batch_io import read_questions
+
+    try:
+        import ir_measures  # noqa: F401  (what qa.search.evaluate.compute computes with)
+    except ImportError:
+        raise QAError("qa eval computes its measures with ir-measures, which is not installed: "
+                      "pip install '.[eval]' in qa's source folder adds it") from None
 
     names = evaluate.measure_names(args.measures)
     if not names:
         raise QAError("no measures given")
     qrels = evaluate.read_qrels(args.qrels)
+    judged_ids = {q for q, docs in qrels.items() if docs}
+    if not judged_ids:
+        raise QAError(f"{args.qrels}: no relevance judgements in it")
     if args.run:
         run = evaluate.read_trec_run(args.run)
         source = args.run
+        asked = set(run)
     else:
         from qa.cli.terminal import Progress
 
         questions = [q for q in read_questions(args.queries) if not q.error]
-        engine = engine_for(args)
+        asked = {q.id for q in questions}
+        index, _ = open_index_for(args)
+        judged_docs = {d for docs in qrels.values() for d in docs}
+        if not any(index.document_index(d) >= 0 for d in judged_docs):
+            # the usual slip: the judgements are about a collection the corpus is not (no --corpus)
+            warn(f"warning: none of the {len(judged_docs)} documents judged in {args.qrels} is in the corpus "
+                 f"({', '.join(index.manifest.get('corpus') or [])}); every measure will be 0 "
+                 f"(--corpus names the collection the judgements are about)")
+        engine = engine_for(args, index)
         bar = Progress(len(questions), "queries")
         run = {}
         for done, q in enumerate(questions, 1):
@@ -52,8 +72,12 @@ def cmd_eval(args) -> int:
             bar.update(done)
         bar.close()
         source = "qa"
+    if not asked & judged_ids:
+        what = args.run if args.run else args.queries
+        warn(f"warning: no query id of {what} is a query id of {args.qrels} "
+             f"(e.g. {sorted(asked)[0] if asked else 'none'} against {sorted(judged_ids)[0]}); every measure will be 0")
     values = evaluate.compute(qrels, run, names)
-    judged = sum(1 for docs in qrels.values() if docs)
+    judged = len(judged_ids)
     if args.json:
         print(json.dumps({"run": source, "queries": judged, "measures": values}, indent=2))
     else:

@@ -10,26 +10,30 @@ import sys
 
 from qa import __version__
 from qa.cli import evaluation, indexes, library, questions
-from qa.errors import DamagedIndex, QAError
+from qa.errors import DamagedIndex, QAError, UsageError
 
 EXAMPLES = """\
 examples:
   qa                                  (the chat: ask, follow up, /cite, /show; /help lists commands)
-  qa chat --corpus data/corpus.jsonl
-  echo "Is rituximab an option?" | qa
+  qa add pubmed-export.nbib           (your papers: PubMed's Send to > Citation manager file)
   qa ask "What treatments are there for refractory polymyositis?"
-  qa ask "who wrote the review" --json
+  qa ask "What is the DOI of the review?" --json
   qa ask "Is rituximab used for nonresponding patients?" -k 3
+  echo "Is rituximab an option?" | qa
+  qa chat --corpus data/corpus.jsonl
   qa batch questions.txt -o results.jsonl
-  qa batch questions.csv --format csv -o results.csv
+  qa batch questions.csv -o results.csv
   qa batch queries.jsonl --format trec -k 10 --corpus data/corpus.jsonl > run.trec
-  qa index --corpus ~/papers --corpus data/corpus.jsonl
   qa batch questions.txt --workers 2 -o results.jsonl
+  qa index --corpus ~/papers --corpus data/corpus.jsonl
+  qa cite --all --format bibtex > library.bib
   qa cache list
   qa cache prune --max-size 500M
 
-The corpus is the bundled seed record unless --corpus is given. Indexes are cached under
-$QA_HOME (default: the user's cache directory) and rebuilt when a corpus file changes.
+The corpus is the bundled seed record plus your library (qa add), unless --corpus is given.
+Documents are named by the ids qa prints: a document id, a passage id <doc_id>#<n>, a DOI or a
+PMID. Indexes are cached under $QA_HOME (default: the user's cache directory) and updated or
+rebuilt when a corpus file changes.
 """
 
 
@@ -41,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in (questions, indexes, library, evaluation):
         module.add_parsers(sub, fmt)
+    p.commands = sub.choices  # each command's parser, for usage errors found after parsing
     return p
 
 
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             # nothing was printed yet: the build is marked damaged, so opening it again rebuilds it
             # (and says why); then the command runs once more
             return COMMANDS[args.command](args)
+    except UsageError as e:
+        p.commands[args.command].error(str(e))  # its usage, then "qa COMMAND: error: …"; exit 2
     except QAError as e:
         from qa.cli.terminal import one_line
 

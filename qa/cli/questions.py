@@ -5,11 +5,12 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 from qa import __version__
 from qa.cli.options import corpus_options, engine_for, filters_from, open_index_for, positive_int
 from qa.cli.terminal import isatty, terminal_width
-from qa.errors import QAError
+from qa.errors import QAError, UsageError
 
 # workers answer on the CPU: beyond two a core (os.cpu_count()), more only cost processes and memory
 WORKERS_PER_CORE = 2
@@ -36,14 +37,18 @@ def add_parsers(sub, fmt) -> None:
     corpus_options(ask, filters=True)
 
     batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
-                           description="Answer many questions. INPUT: plain text (one question a line), "
-                           "JSONL (id+question or BEIR _id+text) or CSV/TSV with id and question columns; "
-                           "'-' or absent reads stdin.",
+                           description="Answer many questions. INPUT: plain text (one question a line; "
+                           "lines starting with # are comments), JSONL (id+question or BEIR _id+text) or CSV/TSV "
+                           "with id and question columns; '-' or absent reads stdin.",
                            epilog="examples:\n  qa batch questions.txt > results.jsonl\n"
-                                  "  qa batch queries.jsonl --format trec -k 10 -o run.trec")
+                                  "  qa batch questions.txt -o results.csv\n"
+                                  "  qa batch queries.jsonl -k 10 -o run.trec")
     batch.add_argument("input", nargs="?", default="-", metavar="INPUT")
-    batch.add_argument("-o", "--output", metavar="OUTPUT", help="write here instead of stdout")
-    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"), default="jsonl")
+    batch.add_argument("-o", "--output", metavar="OUTPUT",
+                       help="write here instead of stdout (under a temporary name until the last question "
+                       "is answered)")
+    batch.add_argument("--format", choices=("jsonl", "csv", "tsv", "trec"),
+                       help="output format (default: from the OUTPUT extension .jsonl .csv .tsv .trec, else jsonl)")
     batch.add_argument("-k", type=positive_int, default=5,
                        help="passages per question (documents for --format trec; default: 5)")
     batch.add_argument("--workers", type=positive_int, default=1, metavar="N",
@@ -63,6 +68,8 @@ def _print_human(result: dict, out) -> None:
 
 
 def cmd_ask(args) -> int:
+    if not args.question.strip():
+        raise UsageError("the question is empty")
     result = engine_for(args).ask(args.question, k=args.k, filters=filters_from(args))
     if args.json:
         from qa.cli.render import render_json
@@ -73,13 +80,16 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def _corpus_label(index) -> str:
+def _corpus_label(index, args) -> str:
+    from qa.library import library_dir, records_dir
     from qa.readers.corpus import bundled_corpus
 
+    known = {str(bundled_corpus().resolve()): "the bundled seed record",
+             str(records_dir(library_dir(getattr(args, "library", None))).resolve()): "your library"}
     paths = index.manifest.get("corpus") or []
-    if paths == [str(bundled_corpus().resolve())]:
-        return "the bundled seed record"
-    names = [os.path.basename(p.rstrip("/")) or p for p in paths]
+    names = [known.get(p) or os.path.basename(p.rstrip("/")) or p for p in paths]
+    if len(names) <= 2 and all(p in known for p in paths):
+        return " and ".join(names)
     label = names[0] if names else "corpus"
     return label + (f" +{len(names) - 1} more" if len(names) > 1 else "")
 
@@ -88,16 +98,15 @@ def cmd_chat(args) -> int:
     import io
 
     from qa.cli.chat import Chat
-    from qa.cli.terminal import Style, clean, use_color
+    from qa.cli.terminal import Style, clean, counted, use_color
 
     interactive = isatty(sys.stdin) and isatty(sys.stdout)
     started = time.perf_counter()
     index, built = open_index_for(args)
     seconds = time.perf_counter() - started
     stats = index.manifest["stats"]
-    docs = stats["documents"]
-    about = (f"{docs} document{'s' if docs != 1 else ''}, {stats['passages']} passages "
-             f"({clean(_corpus_label(index))})")
+    about = (f"{counted(stats['documents'], 'document')}, {counted(stats['passages'], 'passage')} "
+             f"({clean(_corpus_label(index, args))})")
     engine = engine_for(args, index)
     filters = filters_from(args)
     if not interactive:  # `echo "question" | qa`: one question a line, plain answers
@@ -113,20 +122,36 @@ def cmd_chat(args) -> int:
                 height=lambda: max(shutil.get_terminal_size().lines - 2, 5), filters=filters)
     banner = (f"qa {__version__} · {about} · index {'built' if built else 'loaded'} in {seconds:.2f} s · "
               f"/help for commands, Ctrl-D to leave")
-    chat.run(banner=style.dim(banner))
+    chat.run(banner=chat.hint(banner))  # wrapped to the terminal, dim
     return 0
 
 
+# Output formats an OUTPUT's extension names, when --format does not say.
+EXTENSION_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
+                     ".trec": "trec", ".run": "trec"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """--format, else the format OUTPUT's extension names, else jsonl; a contradiction is a usage error."""
+    named = EXTENSION_FORMATS.get(os.path.splitext(output or "")[1].lower())
+    if fmt and named and fmt != named:
+        raise UsageError(f"--format {fmt} contradicts the output file {output} (a .{named} name): "
+                         f"change one of them")
+    return fmt or named or "jsonl"
+
+
 def cmd_batch(args) -> int:
+    from qa import files
     from qa.cli import workers
     from qa.cli.batch_io import read_questions
-    from qa.cli.terminal import Progress, one_line
+    from qa.cli.terminal import Progress, counted, one_line
 
+    fmt = output_format(args.format, args.output)
     questions = read_questions(args.input)
     filters = filters_from(args)
     index, _ = open_index_for(args)
     engine = engine_for(args, index)  # embeds what the semantic stage still needs, before any worker starts
-    options = dict(k=args.k, per_document=args.format == "trec", filters=filters, fmt=args.format)
+    options = dict(k=args.k, per_document=fmt == "trec", filters=filters, fmt=fmt)
     n_workers = min(args.workers, max(len(questions), 1))
     cores = os.cpu_count() or 1
     if n_workers > WORKERS_PER_CORE * cores:
@@ -142,12 +167,16 @@ def cmd_batch(args) -> int:
                                    semantic=engine.semantic is not None, **options)
     else:
         answers = workers.InProcess(engine, questions, **options)
-    failed = 0
+    failed = done = 0
+    out = sys.stdout
     try:
-        try:
-            out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-        except OSError as e:
-            raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
+        if args.output:  # written under a temporary name: a file named OUTPUT is always a whole batch
+            target = os.path.abspath(os.path.expanduser(args.output))
+            temporary = files.temporary(Path(target))
+            try:
+                out = open(temporary, "w", encoding="utf-8", newline="")
+            except OSError as e:
+                raise QAError(f"{args.output}: cannot write ({e.strerror or e})") from None
         try:
             writer = answers.writer(out)  # results come as dicts, or as text formatted by workers
             bar = Progress(len(questions), "questions")
@@ -159,11 +188,24 @@ def cmd_batch(args) -> int:
                 bar.update(done)
             writer.close()
             bar.close()
-        finally:
-            if args.output:
+            if out is not sys.stdout:
                 out.close()
+                os.replace(temporary, target)
+        except KeyboardInterrupt:
+            if args.output:
+                print(f"qa: interrupted after {done} of {counted(len(questions), 'question')}; "
+                      f"{one_line(args.output)} was not written", file=sys.stderr)
+                return 130
+            raise
+        finally:
+            if out is not sys.stdout:
+                out.close()
+                Path(temporary).unlink(missing_ok=True)
     finally:
         answers.close()
+    if args.output:
+        print(f"qa: wrote {counted(len(questions), 'result')} to {one_line(args.output)} ({fmt})"
+              + (f"; {counted(failed, 'question')} failed (named above)" if failed else ""), file=sys.stderr)
     return 1 if failed or answers.stopped else 0
 
 

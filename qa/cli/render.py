@@ -15,7 +15,7 @@ from typing import Iterable
 
 from qa.text.analyze import analyze
 from qa.search.confidence import LOW as LOW_CONFIDENCE
-from qa.cli.terminal import Style, clean, clean_json
+from qa.cli.terminal import Style, clean, clean_json, counted
 
 DEFAULT_WIDTH = 100
 MIN_WIDTH = 30
@@ -232,9 +232,9 @@ def render_sources(docs: list, style: Style, width: int = DEFAULT_WIDTH, passage
     """The documents of the corpus, numbered, one citation each."""
     from qa.cite import vancouver
 
-    head = f"{len(docs)} document{'s' if len(docs) != 1 else ''}"
+    head = counted(len(docs), "document")
     if passages is not None:
-        head += f", {passages} passages"
+        head += f", {counted(passages, 'passage')}"
     out = [style.bold(head)]
     for i, doc in enumerate(docs, 1):
         label, citation = f"{i}.", clean(vancouver(doc))

@@ -58,6 +58,7 @@ class Progress:
         self.total = max(total, 1)
         self.label = label
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.drawn = 0  # characters of the bar on the screen, which close() clears
 
     def update(self, done: int, total: int | None = None) -> None:
         if total is not None:
@@ -66,10 +67,18 @@ class Progress:
             return
         width = 30
         filled = int(width * done / self.total)
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}")
+        bar = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}"
+        self.stream.write("\r" + bar)
         self.stream.flush()
+        self.drawn = max(self.drawn, len(bar))
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + " " * (len(self.label) + 50) + "\r")
+        if self.drawn:  # only what was drawn: a wider line would wrap on a narrow terminal
+            self.stream.write("\r" + " " * self.drawn + "\r")
             self.stream.flush()
+            self.drawn = 0
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 document', '2 documents': a count with its noun (regular plurals only)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -246,10 +246,11 @@ def _has_top_level_comma(name: str) -> bool:
     return False
 
 
-def _authors(value, entry: Entry, path: str) -> tuple[str, ...]:
-    """Names of the author field (a list once SeparateCoAuthors has split it on "and")."""
+def _authors(value, entry: Entry, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names of the author field (a list once SeparateCoAuthors has split it on "and"), and
+    each one's family name ("von Last": "de Hoon", "{De Luca}")."""
     names = value if isinstance(value, list) else [value] if isinstance(value, str) else []
-    out = []
+    people: dict[str, str] = {}
     for raw in names:
         raw = raw.strip()
         if not raw or raw.lower() == "others":
@@ -259,12 +260,14 @@ def _authors(value, entry: Entry, path: str) -> tuple[str, ...]:
             " ".join(_decode(token, entry, "author", path) for token in tokens)
             for tokens in (parts.first, parts.von, parts.last, parts.jr)
         )
+        family = " ".join(w for w in (von, last) if w)
         if _has_top_level_comma(raw):  # "von Last, First" or "von Last, Jr, First"
-            family = " ".join(w for w in (von, last) if w)
-            out.append(person_name(family, first, jr))
+            name = person_name(family, first, jr)
         else:  # "First von Last": kept in that order
-            out.append(one_line(" ".join((first, von, last, jr))) or "")
-    return dedupe(out)
+            name = one_line(" ".join((first, von, last, jr))) or ""
+        if name and name not in people:
+            people[name] = one_line(family) or ""
+    return tuple(people), (tuple(people.values()) if any(people.values()) else ())
 
 
 def _date(fields: dict, entry: Entry, path: str) -> str | None:
@@ -317,7 +320,7 @@ def _document(entry: Entry, path: str) -> Document:
     )
     if not title and not sections:
         raise InputError(path, f"entry '{entry.key}' has no title and no abstract", _line(entry))
-    authors = _authors(fields.get("author"), entry, path)
+    authors, surnames = _authors(fields.get("author"), entry, path)
     journal = _text(fields, entry, path, "journal", "journaltitle")
     short = _text(fields, entry, path, "shortjournal")
     date = _date(fields, entry, path)
@@ -337,6 +340,7 @@ def _document(entry: Entry, path: str) -> Document:
         doc_id=make_doc_id(pmid, doi, authors, date[:4] if date else None, title),
         title=title,
         authors=authors,
+        surnames=surnames,
         journal=short or journal,
         journal_full=journal if short else None,
         date=date,
@@ -350,4 +354,5 @@ def _document(entry: Entry, path: str) -> Document:
         retracted=bool(retracted),
         pmc=pmc,
         source_path=str(path),
+        citation_key=one_line(entry.key) or None,
     )

@@ -206,7 +206,7 @@ def _document(record: _Record, path: str) -> Document:
     title = record.first("TI") or record.first("BTI")  # BTI: book title of a book record
     if pmid is None and title is None:
         raise InputError(path, f"{where}: no PMID and no title (TI)")
-    authors = _authors(record)
+    authors, surnames = _authors(record)
     doi = _doi(record)
     date = record.first("DP")
     article_types = tuple(_dedupe(record.all("PT")))
@@ -218,6 +218,7 @@ def _document(record: _Record, path: str) -> Document:
         doc_id=make_doc_id(pmid, doi, authors, _year(date), title),
         title=title,
         authors=authors,
+        surnames=surnames,
         journal=record.first("TA"),
         journal_full=record.first("JT"),
         date=date,
@@ -236,18 +237,26 @@ def _document(record: _Record, path: str) -> Document:
     )
 
 
-def _authors(record: _Record) -> tuple[str, ...]:
+def _authors(record: _Record) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names in record order: FAU turned round ("Ytterberg, Steven R" -> "Steven R Ytterberg")
-    when the record has FAU lines, else AU as printed ("Ytterberg SR"); CN (a group) as is."""
+    when the record has FAU lines, else AU as printed ("Ytterberg SR"); CN (a group) as is.
+    With them, each name's family name where FAU gives it ("de Hoon, M J L" -> "de Hoon"), a
+    group's whole name, else ""."""
     use_full = any(f.tag == "FAU" for f in record.fields)
     names: list[str] = []
+    surnames: list[str] = []
     for f in record.fields:
         value = f.value
         if not value:
             continue
         if f.tag == "CN" or (f.tag == "FAU" and use_full) or (f.tag == "AU" and not use_full):
             names.append(full_name(value) if f.tag == "FAU" else value)
-    return tuple(names)
+            family, comma, _ = value.partition(",")
+            if f.tag == "CN":  # a group's name is all family: nothing of it is a given name
+                surnames.append(value)
+            else:
+                surnames.append(family.strip() if f.tag == "FAU" and comma else "")
+    return tuple(names), (tuple(surnames) if any(surnames) else ())
 
 
 def full_name(fau: str) -> str:

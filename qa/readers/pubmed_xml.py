@@ -200,7 +200,7 @@ def _document(record: Element, where: str, path: str) -> Document:
     issue = journal.find("JournalIssue")
     issue = issue if issue is not None else Element("JournalIssue")
     doi = ids.get("doi") or _elocation(article, "doi")
-    authors = _authors(article.find("AuthorList"))
+    authors, surnames = _authors(article.find("AuthorList"))
     date = _pub_date(issue.find("PubDate"))
     types = tuple(_dedupe(_texts(article.findall("PublicationTypeList/PublicationType"))))
     comments = citation.findall("CommentsCorrectionsList/CommentsCorrections")
@@ -211,6 +211,7 @@ def _document(record: Element, where: str, path: str) -> Document:
         doc_id=make_doc_id(pmid, doi, authors, _year(date), title),
         title=title,
         authors=authors,
+        surnames=surnames,
         journal=_text(journal.find("ISOAbbreviation"))
         or _text(citation.find("MedlineJournalInfo/MedlineTA")),
         journal_full=_text(journal.find("Title")),
@@ -246,7 +247,9 @@ def _book_document(record: Element, where: str, path: str) -> Document:
     title = _text(book_doc.find("ArticleTitle")) or _text(book.find("BookTitle"))
     where = f"{where} (PMID {pmid})" if pmid else where
     _check_ids(pmid, title, where, path)
-    authors = _authors(book_doc.find("AuthorList")) or _authors(book.find("AuthorList"))
+    authors, surnames = _authors(book_doc.find("AuthorList"))
+    if not authors:
+        authors, surnames = _authors(book.find("AuthorList"))
     date = _pub_date(book.find("PubDate"))
     doi = ids.get("doi")
     types = tuple(_dedupe(_texts(book_doc.findall("PublicationType"))))
@@ -254,6 +257,7 @@ def _book_document(record: Element, where: str, path: str) -> Document:
         doc_id=make_doc_id(pmid, doi, authors, _year(date), title),
         title=title,
         authors=authors,
+        surnames=surnames,
         date=date,
         volume=_text(book.find("Volume")),
         doi=doi,
@@ -310,12 +314,14 @@ def _elocation(article: Element, kind: str) -> str | None:
     return None
 
 
-def _authors(author_list: Element | None) -> tuple[str, ...]:
+def _authors(author_list: Element | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """"ForeName LastName Suffix" ("Steven R Ytterberg"), a CollectiveName as is; authors
-    marked ValidYN="N" (names NLM found to be wrong) are left out, as PubMed does."""
+    marked ValidYN="N" (names NLM found to be wrong) are left out, as PubMed does. With them,
+    each name's LastName ("De Luca"); a collective name is its own."""
     if author_list is None:
-        return ()
+        return (), ()
     names: list[str] = []
+    surnames: list[str] = []
     for author in author_list.findall("Author"):
         if author.get("ValidYN", "Y") == "N":
             continue
@@ -325,9 +331,11 @@ def _authors(author_list: Element | None) -> tuple[str, ...]:
             given = _text(author.find("ForeName")) or _text(author.find("Initials"))
             parts = (given, last, _text(author.find("Suffix")))
             names.append(" ".join(p for p in parts if p))
-        elif collective:
+            surnames.append(last)
+        elif collective:  # a group's name is all family: nothing of it is a given name
             names.append(collective)
-    return tuple(names)
+            surnames.append(collective)
+    return tuple(names), (tuple(surnames) if any(surnames) else ())
 
 
 def _pub_date(pub_date: Element | None) -> str | None:

@@ -43,11 +43,12 @@ def document_from_json(text: str) -> Document:
     d["references"] = tuple(Reference(**{**r, "authors": tuple(r["authors"])}) for r in d["references"])
     for key in ("authors", "article_types", "keywords"):
         d[key] = tuple(d[key])
+    d["surnames"] = tuple(d.get("surnames", ()))  # absent from records written before it existed
     return Document(**d)
 
 
 _OPTIONAL_TEXT = ("title", "journal", "journal_full", "date", "volume", "issue", "pages", "doi", "pmid",
-                  "pmc", "source_path")
+                  "pmc", "source_path", "citation_key")
 _REFERENCE_TEXT = ("journal", "date", "volume", "issue", "pages", "title", "doi", "pmid")
 
 
@@ -68,7 +69,7 @@ def _checked(doc: Document) -> Document:
         raise TypeError("doc_id is empty")
     for name in _OPTIONAL_TEXT:
         text(getattr(doc, name), name)
-    for name in ("authors", "article_types", "keywords"):
+    for name in ("authors", "article_types", "keywords", "surnames"):
         for value in getattr(doc, name):
             text(value, name, optional=False)
     if not isinstance(doc.retracted, bool):

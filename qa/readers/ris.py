@@ -254,7 +254,14 @@ def _document(record: _Record, path: str) -> Document:
             record.line,
         )
     names = _values(tags, "authors") + _values(tags, "first_authors")  # AU, A1
-    authors = dedupe(_ris_author(name) for name in names)
+    people: dict[str, str] = {}  # name -> its family name where "Last, First" gives it, else ""
+    for name in names:
+        person = _ris_author(name)
+        if person and person not in people:
+            family, comma, _ = name.partition(",")
+            people[person] = (one_line(family) or "") if comma else ""
+    authors = tuple(people)
+    surnames = tuple(people.values()) if any(people.values()) else ()
     abbreviation = _first(tags, "alternate_title2", "alternate_title1", "journal_name")  # JA J2 JO
     full = _first(tags, "alternate_title3", "secondary_title")  # JF T2
     date = _ris_date(tags)
@@ -276,6 +283,7 @@ def _document(record: _Record, path: str) -> Document:
         doc_id=make_doc_id(pmid, doi, authors, date[:4] if date else None, title),
         title=title,
         authors=authors,
+        surnames=surnames,
         journal=abbreviation or full,
         journal_full=full,
         date=date,

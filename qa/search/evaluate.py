@@ -30,28 +30,43 @@ def read_qrels(path) -> dict[str, dict[str, int]]:
     "query-id corpus-id score" header) or `qid iteration docid grade` (TREC). A first line
     whose grade is not a number is taken as a header; blank lines and # comments are skipped.
     """
+    from qa.errors import InputError
+
     qrels: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            fields = line.split("\t") if "\t" in line else line.split()
-            fields = [x.strip() for x in fields]
-            if len(fields) == 3:
-                qid, docid, grade = fields
-            elif len(fields) == 4:
-                qid, _, docid, grade = fields
-            else:
-                raise ValueError(f"{path}:{n}: expected 3 or 4 fields, found {len(fields)}")
-            try:
-                value = int(float(grade))
-            except ValueError:
-                if not qrels:
-                    continue  # header
-                raise ValueError(f"{path}:{n}: relevance grade {grade!r} is not a number") from None
-            qrels.setdefault(qid, {})[docid] = value
+    for n, line in _lines(path):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        fields = [x.strip() for x in fields]
+        if len(fields) == 3:
+            qid, docid, grade = fields
+        elif len(fields) == 4:
+            qid, _, docid, grade = fields
+        else:
+            raise InputError(str(path), f"expected 'qid docid grade' or 'qid 0 docid grade', found "
+                             f"{len(fields)} fields", n)
+        try:
+            value = int(float(grade))
+        except ValueError:
+            if not qrels:
+                continue  # header
+            raise InputError(str(path), f"relevance grade {grade!r} is not a number", n) from None
+        qrels.setdefault(qid, {})[docid] = value
     return qrels
+
+
+def _lines(path):
+    """(number, line) of a UTF-8 text file; InputError, one line, when it cannot be read."""
+    from qa.errors import InputError
+
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            yield from enumerate(f, 1)
+    except OSError as e:
+        raise InputError(str(path), f"cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise InputError(str(path), f"not UTF-8 text (byte {e.start})") from None
 
 
 def relevant(judgements: dict[str, int]) -> set[str]:
@@ -81,22 +96,6 @@ def read_jsonl(path) -> list[dict]:
 
 
 # ---------------------------------------------------------------- retrieval metrics
-
-
-def recall_at(ranked_doc_ids, relevant_ids: set, k: int) -> float:
-    """Share of the relevant documents among the first k ranked; 0.0 when nothing is relevant."""
-    if not relevant_ids:
-        return 0.0
-    found = sum(1 for d in list(ranked_doc_ids)[:k] if d in relevant_ids)
-    return found / len(relevant_ids)
-
-
-def reciprocal_rank_at(ranked_doc_ids, relevant_ids: set, k: int) -> float:
-    """1 / rank of the first relevant document within the first k; 0.0 when there is none."""
-    for rank, d in enumerate(list(ranked_doc_ids)[:k], 1):
-        if d in relevant_ids:
-            return 1.0 / rank
-    return 0.0
 
 
 def mean(values) -> float:
@@ -205,15 +204,14 @@ def read_trec_run(path) -> dict[str, dict[str, float]]:
     from qa.errors import InputError
 
     run: dict[str, dict[str, float]] = {}
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise InputError(str(path), f"expected 'qid Q0 docid rank score tag', got {len(parts)} fields", number)
-            try:
-                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
-            except ValueError:
-                raise InputError(str(path), f"score {parts[4]!r} is not a number", number) from None
+    for number, line in _lines(path):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 6:
+            raise InputError(str(path), f"expected 'qid Q0 docid rank score tag', got {len(parts)} fields", number)
+        try:
+            run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+        except ValueError:
+            raise InputError(str(path), f"score {parts[4]!r} is not a number", number) from None
     return run

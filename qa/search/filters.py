@@ -38,12 +38,6 @@ class Filters:
     def merged(self, other: "Filters") -> "Filters":
         return Filters(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
-    def describe(self) -> str:
-        parts = [f"year:{lo or ''}..{hi or ''}" for lo, hi in self.years]
-        parts += [f"journal:{j}" for j in self.journals] + [f"author:{a}" for a in self.authors]
-        parts += [f"section:{s}" for s in self.sections] + [f"source:{s}" for s in self.sources]
-        return " ".join(parts)
-
 
 def parse_years(text: str) -> tuple[int | None, int | None]:
     """'2000-2010', '2005-', '-2010', '2005', '2005..2010' -> (low, high), inclusive."""

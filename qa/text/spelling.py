@@ -55,21 +55,6 @@ def common_words():
     return word_ranks().keys()
 
 
-def distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (Damerau-Levenshtein with adjacent swaps), pure Python."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d = min(d, prev2[j - 2] + 1)
-            cur[j] = d
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
 def _within(query: list[int], codes: np.ndarray, lengths: np.ndarray, limit: int
             ) -> tuple[np.ndarray, np.ndarray]:
     """Rows within optimal-string-alignment distance `limit` of `query`, and their distances.
