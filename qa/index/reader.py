@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from qa.index import tfidf
 from qa.index.layout import KINDS, IndexData, Settings, index_data
 from qa.index.parts import PartArray
@@ -16,6 +18,9 @@ class Index:
     """A built index, from disk (memory-mapped; qa/index/store.py loads it) or from memory."""
 
     TERM_CACHE = 100_000  # remembered look-ups: a question's terms are looked up several times
+    # A sharded index (qa/search/sharded.py) holds its postings and rows in shards: it answers the
+    # searches that read them itself (BM25 candidates, document scores, filters' masks, ...).
+    sharded = False
 
     def __init__(self, data: IndexData, manifest: dict, path: Path | None = None):
         self.passages = data.passages
@@ -128,6 +133,15 @@ class Index:
 
     def passage_doc(self, i: int) -> int:
         return int(self.passages.doc[i])
+
+    def passage_docs(self, passages: np.ndarray) -> np.ndarray:
+        """The document of each passage."""
+        return np.asarray(self.passages.doc)[passages]
+
+    def document_passages(self, doc: int) -> range:
+        """The passages of a document (passages are numbered in document order)."""
+        columns = self.passages.doc
+        return range(int(np.searchsorted(columns, doc, side="left")), int(np.searchsorted(columns, doc, side="right")))
 
     def section(self, i: int) -> str | None:
         s = int(self.passages.section[i])

@@ -75,30 +75,60 @@ def save(index_dir: Path, data: layout.IndexData, manifest: dict, arrays=None, b
     linked: file name -> (path in an earlier build, its [size, crc32], its block checksums or
     None): unchanged files of an update, hard-linked (copied where links are refused), not
     rewritten nor checksummed again."""
-    tables = {}
-    arrays = dict(arrays or {})
-    for f, value in layout.items(data):
-        if value is not None:
-            (tables if f.table else arrays)[f.file] = value
+    tmp, name = new_build(index_dir)
+    try:
+        write_build(tmp, data, manifest, arrays, blobs, linked)
+        return publish(index_dir, tmp, name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def new_build(index_dir: Path) -> tuple[Path, str]:
+    """A new, empty temporary build directory in index_dir, and the name it will be published under."""
     index_dir.mkdir(parents=True, exist_ok=True)
     files.remove_dead_temporaries(index_dir)
     name = f"build-{time.time_ns()}-{os.getpid()}"
     tmp = files.temporary(index_dir / name)
     tmp.mkdir()
-    try:
-        written = _write_files(tmp, arrays, tables, blobs or {})
-        sums, blocks = _checksums(tmp, written)
-        _link(tmp, linked or {}, sums, blocks)
-        where = _write_block_table(tmp, blocks, sums)
-        phases.reach("build:before-fsync")
-        for f in sums:
-            files.fsync_file(tmp / f)
-        _write_manifest(tmp, {**manifest, "files": dict(sorted(sums.items())), "blocks": where,
-                              "block_size": checksums.BLOCK})
-        previous = _publish(index_dir, tmp, name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return tmp, name
+
+
+def write_build(directory: Path, data: layout.IndexData | None, manifest: dict, arrays=None, blobs=None,
+                linked=None) -> dict:
+    """Write the files of a complete build into `directory` (existing, empty): what `data` holds,
+    the extra arrays and blobs, the linked files, their checksums, then the manifest, all fsynced.
+    Returns the manifest written. (save's arguments; a sharded build writes each shard so.)"""
+    tables = {}
+    arrays = dict(arrays or {})
+    for f, value in (layout.items(data) if data is not None else ()):
+        if value is not None:
+            (tables if f.table else arrays)[f.file] = value
+    written = _write_files(directory, arrays, tables, blobs or {})
+    sums, blocks = _checksums(directory, written)
+    _link(directory, linked or {}, sums, blocks)
+    where = _write_block_table(directory, blocks, sums)
+    phases.reach("build:before-fsync")
+    for f in sums:
+        files.fsync_file(directory / f)
+    manifest = {**manifest, "files": dict(sorted(sums.items())), "blocks": where, "block_size": checksums.BLOCK}
+    _write_manifest(directory, manifest)
+    return manifest
+
+
+def linked_files(build_dir: Path, manifest: dict, leave_out=()) -> dict:
+    """Every file of a saved build but those left out, as `write_build` links them into a new one."""
+    crcs = np.load(build_dir / BLOCKS)
+    blocks = manifest.get("blocks", {})
+    return {name: (build_dir / name, entry, crcs[blocks[name][0]:blocks[name][0] + blocks[name][1]]
+                   if name in blocks else None)
+            for name, entry in manifest["files"].items() if name != BLOCKS and name not in leave_out}
+
+
+def publish(index_dir: Path, tmp: Path, name: str) -> Path:
+    """Rename a finished build into place, name it in CURRENT, drop builds older than the one it
+    replaced; returns the build directory."""
+    previous = _publish(index_dir, tmp, name)
     phases.reach("build:published")
     _drop_old_builds(index_dir, keep={name, previous and previous.name})
     return index_dir / name
@@ -247,36 +277,50 @@ def load(build_dir: Path, manifest: dict | None = None) -> Index:
     manifest = manifest or read_manifest(build_dir)
     if manifest is None:
         raise ValueError("the manifest is unreadable")
-    check_files(build_dir, manifest, full=False)
-    noted = checksums.damage_noted(build_dir)
-    if noted:
-        raise ValueError(noted)
-    block = manifest.get("block_size")
-    if not isinstance(block, int) or block <= 0 or "blocks" not in manifest:
-        raise ValueError("the manifest lists no block checksums")
-    crcs = np.load(build_dir / BLOCKS)
-    try:
-        checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
-                    for f, (lo, n) in manifest["blocks"].items()}
-    except (TypeError, KeyError, ValueError):
-        raise ValueError("the manifest's list of block checksums is damaged") from None
-
-    def array(file_name: str):
-        values = np.load(build_dir / file_name, mmap_mode="r")
-        checker = checkers.get(file_name)
-        return checksums.CheckedArray(values, checker) if checker else values
-
+    files_of = BuildFiles(build_dir, manifest)
     parts = manifest.get("parts", {})
 
     def value(f: layout.StoredField):
         count = parts.get(f.file, 1)
         if f.table:
-            return StringTable(build_dir, f.file, count, array, checkers.get)
+            return files_of.table(f.file, count)
         if f.parts:
-            return PartArray([array(part_name(f.file, k)) for k in range(count)])
-        return array(f"{f.file}.npy")
+            return PartArray([files_of.array(part_name(f.file, k)) for k in range(count)])
+        return files_of.array(f"{f.file}.npy")
 
     index = Index(layout.index_data(value), manifest, build_dir)
-    index.block_crcs = lambda f: checkers[f].crcs if f in checkers else None
+    index.block_crcs = files_of.block_crcs
     index.validate()
     return index
+
+
+class BuildFiles:
+    """The files of a saved build, memory-mapped and checked: sizes and small files' checksums at
+    once, the large files' blocks as they are read. ValueError when the build is damaged."""
+
+    def __init__(self, build_dir: Path, manifest: dict):
+        check_files(build_dir, manifest, full=False)
+        noted = checksums.damage_noted(build_dir)
+        if noted:
+            raise ValueError(noted)
+        block = manifest.get("block_size")
+        if not isinstance(block, int) or block <= 0 or "blocks" not in manifest:
+            raise ValueError("the manifest lists no block checksums")
+        crcs = np.load(build_dir / BLOCKS)
+        try:
+            self.checkers = {f: checksums.FileChecker(build_dir / f, crcs[lo:lo + n], manifest["files"][f][0], block)
+                             for f, (lo, n) in manifest["blocks"].items()}
+        except (TypeError, KeyError, ValueError):
+            raise ValueError("the manifest's list of block checksums is damaged") from None
+        self.build_dir = build_dir
+
+    def array(self, file_name: str):
+        values = np.load(self.build_dir / file_name, mmap_mode="r")
+        checker = self.checkers.get(file_name)
+        return checksums.CheckedArray(values, checker) if checker else values
+
+    def table(self, stem: str, parts: int = 1) -> StringTable:
+        return StringTable(self.build_dir, stem, parts, self.array, self.checkers.get)
+
+    def block_crcs(self, file_name: str):
+        return self.checkers[file_name].crcs if file_name in self.checkers else None

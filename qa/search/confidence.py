@@ -41,6 +41,9 @@ def features(index, ranked, content_terms: list[str], key_coverage: float) -> tu
     best_possible = 0.0
     for t in set(known):
         i = find(t)
+        if index.sharded:  # the best over every shard, kept with the corpus's statistics
+            best_possible += index.best_impact(i) * content_terms.count(t)
+            continue
         lo, hi = int(postings.indptr[i]), int(postings.indptr[i + 1])
         if hi > lo:
             best_possible += float(np.max(postings.impacts[lo:hi])) * content_terms.count(t)

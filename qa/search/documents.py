@@ -42,12 +42,25 @@ def scores(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray) -> np.
 
     A term's postings are sorted by passage, and passages are numbered in document order, so each
     term's (document, count) cells are runs of its postings: one pass, no sort."""
+    if index.sharded:  # each shard scores its documents with the corpus's statistics
+        return index.document_scores(ids, weights, docs)
+    return scores_with(index, ids, weights, docs)
+
+
+def scores_with(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray, n_docs: int | None = None,
+                df: np.ndarray | None = None, avgdl: float | None = None) -> np.ndarray:
+    """`scores`, with the number of documents, each term's document frequency and the average
+    document length given (a shard of a sharded index scores with the whole corpus's) or, when
+    None, counted in this index. A term id of -1 (a term this shard does not hold) scores nothing."""
     docs = np.asarray(docs, dtype=np.int64)
     out = np.zeros(len(docs))
     if len(ids) == 0 or len(docs) == 0:
         return out
     postings = index.postings
-    starts, ends = postings.indptr[ids], postings.indptr[np.asarray(ids) + 1]
+    ids = np.asarray(ids)
+    known = ids >= 0
+    starts = np.where(known, postings.indptr[np.where(known, ids, 0)], 0)
+    ends = np.where(known, postings.indptr[np.where(known, ids, 0) + 1], 0)
     sizes = ends - starts
     total = int(sizes.sum())
     if total == 0:
@@ -63,11 +76,12 @@ def scores(index, ids: np.ndarray, weights: np.ndarray, docs: np.ndarray) -> np.
     doc = np.asarray(index.passages.doc)[passages].astype(np.int64)
     first = np.flatnonzero(np.concatenate([[True], (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])]))
     cell_tf, cell_term, cell_doc = np.add.reduceat(tf, first), term[first], doc[first]
-    n_docs = index.n_documents
-    df = np.bincount(cell_term, minlength=len(ids))
-    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     length = lengths(index)
-    avgdl = float(length.mean()) if n_docs else 1.0
+    if n_docs is None:
+        n_docs = index.n_documents
+        df = np.bincount(cell_term, minlength=len(ids))
+        avgdl = float(length.mean()) if n_docs else 1.0
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
     norm = bm25.K1 * (1.0 - bm25.B + bm25.B * length[cell_doc] / (avgdl or 1.0))
     contribution = np.asarray(weights, dtype=np.float64)[cell_term] * idf[cell_term] * cell_tf / (cell_tf + norm)
     at = np.minimum(np.searchsorted(docs, cell_doc), len(docs) - 1)

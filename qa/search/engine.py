@@ -142,8 +142,7 @@ class Engine:
         d = self.index.document_index(doc_id)
         if d < 0 or not n.isdigit():
             return -1
-        first = int(np.searchsorted(self.index.passages.doc, d))
-        p = first + int(n)
+        p = self.index.document_passages(d).start + int(n)
         ok = p < self.index.n_passages and self.index.passage_doc(p) == d
         return p if ok else -1
 
@@ -242,8 +241,7 @@ class Engine:
                            covered_terms=keys.covered_words([h.text for h in hits]) if missing else [])
 
     def document_passages(self, doc: int) -> range:
-        columns = self.index.passages.doc
-        return range(int(np.searchsorted(columns, doc, side="left")), int(np.searchsorted(columns, doc, side="right")))
+        return self.index.document_passages(doc)
 
     def document_texts(self, passage: int) -> list[str]:
         """The texts of the passages of a passage's document: what the document says in all."""

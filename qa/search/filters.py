@@ -85,6 +85,8 @@ def passage_mask(index, filters: Filters) -> np.ndarray | None:
     """Boolean mask over passages, or None when there is no filter."""
     if not filters:
         return None
+    if index.sharded:  # each shard's mask, laid end to end
+        return index.passage_mask(filters)
     documents, authors, passages = index.documents, index.authors, index.passages
     n_docs = index.n_documents
     doc_ok = np.ones(n_docs, dtype=bool)

@@ -113,6 +113,8 @@ def passages_with(index: Index, terms: list[str]) -> int:
 
 def reference_holds(index: Index, terms: list[str]) -> bool:
     """Whether a reference-list passage holds every one of these analysed terms."""
+    if index.sharded:
+        return index.reference_holds(terms)
     postings = index.postings
     common = None
     for i in index.term_ids(terms):
@@ -131,6 +133,20 @@ def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
     starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
     return bm25.accumulate(indptr, raw(postings.indices, starts, ends), raw(postings.impacts, starts, ends),
                            ids, weights, index.n_passages)
+
+
+def bm25_candidates(index: Index, ids: np.ndarray, weights: np.ndarray, n: int,
+                    mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The n best passages by BM25 among those the mask allows, best first (ties by passage), and
+    their scores. A sharded index takes each shard's n best and merges them."""
+    if index.sharded:
+        return index.bm25_candidates(ids, weights, n, mask)
+    touched, scores = bm25_scores(index, ids, weights)
+    if mask is not None:
+        allowed = mask[touched]
+        touched, scores = touched[allowed], scores[allowed]
+    keep = top_by_score(touched, scores, n)
+    return touched[keep], scores[keep]
 
 
 def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
@@ -182,12 +198,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     ids, weights = query_terms(index, terms, extra, expansion_weight, alone)
     passages, b = np.empty(0, np.int64), np.empty(0)
     if len(ids):
-        touched, scores = bm25_scores(index, ids, weights)
-        if mask is not None:
-            allowed = mask[touched]
-            touched, scores = touched[allowed], scores[allowed]
-        keep = top_by_score(touched, scores, candidates)
-        passages, b = touched[keep], scores[keep]
+        passages, b = bm25_candidates(index, ids, weights, candidates, mask)
     joiners = [dense.candidates(mask)] if dense is not None else []  # passages close in meaning join
     if joining is not None:
         joiners.append(np.asarray(joining, dtype=np.int64) if mask is None else joining[mask[joining]])
@@ -208,7 +219,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
         final = (1.0 - passage_semantic_weight) * final + passage_semantic_weight * similar
     whole = np.zeros(len(passages))
     if document_weight > 0:
-        docs, owner = np.unique(np.asarray(index.passages.doc)[passages], return_inverse=True)
+        docs, owner = np.unique(index.passage_docs(passages), return_inverse=True)
         whole = _scaled(documents.scores(index, ids, weights, docs))
         if dense is not None:
             whole = (1.0 - semantic_weight) * whole + semantic_weight * dense.best_of_documents(
@@ -246,6 +257,8 @@ def term_contributions(index: Index, terms: list[str], passage: int, extra: list
                        extra_weight: float = EXPANSION_WEIGHT) -> list[tuple[str, float]]:
     """BM25 contribution of each distinct query term to one passage (0 where it does not occur);
     expansion terms (`extra`) count extra_weight each, as in rank."""
+    if index.sharded:
+        return index.term_contributions(terms, passage, extra, extra_weight)
     postings = index.postings
     out, counts = [], {}
     for t in terms:
