@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.cli.options import corpus_options, days, open_index_for, semantic_for
+from qa.cli.options import corpus_options, days, open_index_for, positive_int, semantic_for
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
@@ -124,10 +124,12 @@ def cmd_index(args) -> int:
 
     index, built = open_index_for(args, rebuild=args.rebuild)
     if args.verify and not built and index.path is not None:
-        from qa.index.store import check_files
+        from qa.index.store import check_files, read_manifest
 
         try:
             check_files(index.path, index.manifest, full=True)
+            for shard in index.manifest.get("shards") or []:  # a sharded index: each shard's files too
+                check_files(index.path / shard["name"], read_manifest(index.path / shard["name"]) or {}, full=True)
         except ValueError as e:
             print(one_line(f"qa: the index in {index.path} is damaged ({e}); rebuilding it"), file=sys.stderr)
             index, built = open_index_for(args, rebuild=True)
@@ -148,6 +150,11 @@ def cmd_index(args) -> int:
           f"documents: {s['documents']}  passages: {s['passages']}  terms: {s['terms']}  "
           f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
           f"(k1={m['settings']['k1']}, b={m['settings']['b']})\ncorpus files: {len(m['fingerprint'])}")
+    if m.get("shards"):
+        print(f"shards: {len(m['shards'])}, by document id (" + "; ".join(
+            f"{e['name']}: {e['documents']} documents, {e['passages']} passages" for e in m["shards"]) + ")")
+        if m.get("added"):
+            print("added to: " + ", ".join(f"{name} ({n} document{'s' * (n != 1)})" for name, n in m["added"].items()))
     print(semantic_line(args, index, opt_in=args.semantic))
     return 0
 
@@ -172,8 +179,13 @@ def add_parsers(sub, fmt) -> None:
     index = sub.add_parser("index", help="build or refresh the index and print statistics",
                            formatter_class=fmt, description="Build the index now (queries build it "
                            "on demand too); rebuilds only when the corpus changed unless --rebuild.",
-                           epilog="example:\n  qa index --corpus data/corpus.jsonl --bm25 okapi")
+                           epilog="examples:\n  qa index --corpus data/corpus.jsonl --bm25 okapi\n"
+                                  "  qa index --corpus data/corpus.jsonl --shards 3")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
+    index.add_argument("--shards", type=positive_int, metavar="N",
+                       help="split the index by document id into N shards that score as one index (served "
+                            "in this process); 1: one index (default: as "
+                            "the current index is)")
     index.add_argument("--semantic", action="store_true",
                        help="embed the passages for the semantic stage even above its default size")
     index.add_argument("--verify", action="store_true",

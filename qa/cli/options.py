@@ -100,7 +100,8 @@ def open_index_for(args, rebuild: bool = False):
     while True:
         bar = Progress(1, "indexing")
         try:
-            return open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild, progress=bar.update)
+            return open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
+                              progress=bar.update, n_shards=getattr(args, "shards", None))
         except DamagedRecord as e:
             # a records file of the library that does not read back: rebuilt (one warning line), then again
             if e.path in rebuilt or not rebuild_damaged(library_dir(getattr(args, "library", None)), Path(e.path)):

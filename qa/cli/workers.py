@@ -298,9 +298,9 @@ def _exit_reason(code: int | None) -> str:
 
 
 def _load_index(build_dir: str):
-    from qa.index import store
+    from qa.index.open_index import load_build
 
-    return store.load(Path(build_dir))
+    return load_build(Path(build_dir))  # an index, or a sharded one served in this worker
 
 
 def _semantic(index):

@@ -11,7 +11,7 @@ from pathlib import Path
 from qa import errors, locking
 from qa.files import remove_dead_temporaries
 from qa.errors import QAError
-from qa.index import store
+from qa.index import shards, store
 from qa.index.build import build
 from qa.index.cache import index_dir_for, mark_used
 from qa.index.layout import FORMAT_VERSION, Settings
@@ -30,19 +30,36 @@ def _is_usable(manifest: dict | None, settings: Settings, files_fp) -> bool:
             and manifest.get("settings") == settings.__dict__ and manifest.get("fingerprint") == files_fp)
 
 
+def load_build(build_dir: Path, manifest: dict | None = None, serve=None) -> Index:
+    """A saved build: an index, or a sharded index (qa/index/shards.py) whose shards are served in
+    this process or by serve(build_dir, manifest) (a cluster, qa/cluster/serve.py)."""
+    manifest = manifest or store.read_manifest(build_dir)
+    if shards.is_sharded(manifest):
+        from qa.search.sharded import load
+
+        return load(build_dir, manifest, serve)
+    return store.load(build_dir, manifest)
+
+
 def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | None = None,
-               rebuild: bool = False, warn=None, progress=None) -> tuple[Index, bool]:
+               rebuild: bool = False, warn=None, progress=None, n_shards: int | None = None,
+               runner=None, serve=None) -> tuple[Index, bool]:
     """The index for this corpus, built or rebuilt when missing or stale. Returns (index, built now).
 
     The freshness check stats the corpus files only; nothing is parsed unless a build is needed.
     If the index location cannot be written, the index is built in memory (with one warning).
+    n_shards: the shards wanted (1: one index; None: as the current build has them); a build
+    with another number is made again. runner: how a sharded build runs each shard's task
+    (qa/index/shards.py; a Ray cluster: qa/cluster/build.py). serve: how a sharded index's shards
+    are served (default: in this process).
     """
     warn = warn or errors.warn
     files = corpus_files(corpus_paths, warn=warn)
     files_fp = fingerprint(files)
     directory = index_dir_for(corpus_paths, settings, index_dir)
-    if not rebuild:
-        index = _load_fresh(directory, settings, files_fp, warn)
+    wanted = n_shards or _current_shards(directory)
+    if not rebuild and wanted == _current_shards(directory):
+        index = _load_fresh(directory, settings, files_fp, warn, serve=serve)
         if index is not None:
             return index, False
     unwritable = None  # why the index cannot be saved, once that is known
@@ -52,12 +69,12 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
             held.enter_context(locking.exclusive(directory, "building this index", warn=warn))
         except OSError as e:  # the location cannot be written: build in memory below
             unwritable = e
-        if unwritable is None and not rebuild:  # another process may have built it while we waited
-            index = _load_fresh(directory, settings, files_fp, warn, quiet=True)
+        if unwritable is None and not rebuild and _current_shards(directory) == wanted:  # another process may have built it while we waited
+            index = _load_fresh(directory, settings, files_fp, warn, quiet=True, serve=serve)
             if index is not None:
                 return index, False
             try:
-                index = _update(directory, settings, files, files_fp, warn)
+                index = _update(directory, settings, files, files_fp, warn, runner, serve)
             except OSError as e:  # the update could not be saved (a full disk): build in memory
                 unwritable = e
             if index is not None:
@@ -66,9 +83,19 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
         docs = read_documents(files, warn=warn)
         if not docs:
             raise QAError(f"no documents in {', '.join(corpus_paths)}")
+        corpus = [str(Path(p).expanduser().resolve()) for p in corpus_paths]
+        if wanted > 1 and unwritable is None:
+            if wanted > len(docs):
+                raise QAError(f"cannot split {len(docs)} documents into {wanted} shards")
+            try:
+                final = shards.build_sharded(directory, docs, settings, wanted,
+                                             _manifest(settings, files_fp, corpus, {}, 0.0), runner, started=started)
+                mark_used(directory)
+                return load_build(final, serve=serve), True
+            except OSError as e:
+                unwritable = e
         built = build(docs, settings, progress=progress)
-        manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
-                             built.stats, time.perf_counter() - started)
+        manifest = _manifest(settings, files_fp, corpus, built.stats, time.perf_counter() - started)
         try:
             if unwritable is not None:
                 raise unwritable
@@ -80,10 +107,16 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
         return store.load(final), True  # load reads the saved manifest, with its file checksums
 
 
-def _update(directory: Path, settings: Settings, files, files_fp, warn):
+def _current_shards(directory: Path) -> int:
+    """Shards of the current build (1 when it is not sharded, or there is none)."""
+    build_dir = store.current_build(directory)
+    return shards.count(store.read_manifest(build_dir)) if build_dir else 1
+
+
+def _update(directory: Path, settings: Settings, files, files_fp, warn, runner=None, serve=None):
     """When the corpus only gained files since the current build, that build with their documents
-    added (qa/index/update.py), saved as the new current build; else None (a full build follows).
-    OSError when the new build cannot be saved."""
+    added (qa/index/update.py; a sharded build: qa/index/shards.py), saved as the new current
+    build; else None (a full build follows). OSError when the new build cannot be saved."""
     build_dir = store.current_build(directory)
     manifest = store.read_manifest(build_dir) if build_dir else None
     if manifest is None or manifest.get("format") != FORMAT_VERSION or manifest.get("settings") != settings.__dict__:
@@ -97,6 +130,18 @@ def _update(directory: Path, settings: Settings, files, files_fp, warn):
     started = time.perf_counter()
     added = [f for f, entry in zip(files, now) if entry not in before]
     warnings: list[str] = []
+    if shards.is_sharded(manifest):
+        try:
+            docs = read_documents(added, warn=warnings.append)
+            base = {**_manifest(settings, files_fp, manifest["corpus"], {}, 0.0),
+                    "updates": int(manifest.get("updates", 0)) + 1, "added_files": len(added)}
+            final = shards.extend_sharded(directory, build_dir, manifest, docs, base, runner, started=started)
+        except (NeedsRebuild, ValueError, QAError):
+            return None
+        for message in warnings:
+            warn(message)
+        mark_used(directory)
+        return load_build(final, serve=serve)
     try:
         old = store.load(build_dir, manifest)
         docs = read_documents(added, warn=warnings.append)
@@ -115,7 +160,7 @@ def _update(directory: Path, settings: Settings, files, files_fp, warn):
     return store.load(final)
 
 
-def _load_fresh(directory: Path, settings: Settings, files_fp, warn, quiet: bool = False):
+def _load_fresh(directory: Path, settings: Settings, files_fp, warn, quiet: bool = False, serve=None):
     """The current build if it is fresh for these files and settings and intact; else None."""
     build_dir = store.current_build(directory)
     if build_dir is None:
@@ -133,7 +178,7 @@ def _load_fresh(directory: Path, settings: Settings, files_fp, warn, quiet: bool
     if not _is_usable(manifest, settings, files_fp):
         return None  # the corpus changed: rebuilding is the normal course
     try:
-        index = store.load(build_dir, manifest)
+        index = load_build(build_dir, manifest, serve)
     except (OSError, ValueError) as e:
         if not quiet:
             warn(f"the index in {build_dir} is damaged ({e}); rebuilding it")
