@@ -168,11 +168,15 @@ def test_the_readme_example_prints_what_qa_prints(command, shown, tmp_path):
 
 
 def test_ci_runs_the_readme_set_up_commands_word_for_word():
+    """The README's two commands first, word for word; then only the cluster tests, which start a
+    Ray cluster in a network namespace of their own (.ci/cluster)."""
     quick_start = code_lines(section("Quick start", "## Example"))
     install = next(line for line in quick_start if line.startswith("python3 -m venv .venv && "))
     tests = next(line for line in quick_start if line.startswith("pip install '.[test]'"))
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert [line for line in ci if line and not line.startswith(("#", "set ", "cd ", "export "))] == [install, tests]
+    commands = [line for line in ci if line and not line.startswith(("#", "set ", "cd ", "export "))]
+    assert commands[:2] == [install, tests]
+    assert commands[2:] == ["pip install '.[cluster]' && bash .ci/cluster python -m pytest -q -m cluster"]
 
 
 def test_each_command_s_help_says_what_it_does(cli):

@@ -26,10 +26,16 @@ def project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
+# extras whose packages need not be installed where the tests run (the cluster extra is installed
+# for the cluster tests alone): a module of theirs not installed counts as the distribution of its name
+APART = ("cluster",)
+
+
 def imported_distributions(folder: str) -> dict[str, set[str]]:
     """Distribution -> the files of ROOT/folder that import it (absolute imports of third-party
     modules, and modules named to pytest.importorskip)."""
     owners = metadata.packages_distributions()
+    apart = {_requirement_name(r) for e in APART for r in project()["optional-dependencies"][e]}
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / folder).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -47,6 +53,9 @@ def imported_distributions(folder: str) -> dict[str, set[str]]:
             if top in sys.stdlib_module_names or top in ("qa", "conftest", "citation_docs") \
                     or (ROOT / folder / f"{top}.py").exists():
                 continue
+            if top not in owners and _normal(top) in apart:
+                found.setdefault(_normal(top), set()).add(str(path.relative_to(ROOT)))
+                continue
             assert top in owners, f"{path.relative_to(ROOT)} imports {top}, which no installed package provides"
             for dist in owners[top]:
                 found.setdefault(_normal(dist), set()).add(str(path.relative_to(ROOT)))
@@ -55,7 +64,8 @@ def imported_distributions(folder: str) -> dict[str, set[str]]:
 
 def test_the_runtime_dependencies_are_exactly_what_qa_imports():
     declared = {_requirement_name(r) for r in project()["dependencies"]}
-    optional = {_requirement_name(r) for r in project()["optional-dependencies"]["eval"]}  # qa eval's
+    # qa eval's, and --cluster's
+    optional = {_requirement_name(r) for e in ("eval", "cluster") for r in project()["optional-dependencies"][e]}
     imported = imported_distributions("qa")
     assert {d: sorted(files) for d, files in imported.items() if d not in declared | optional} == {}, \
         "imported by qa/ but not declared"
@@ -84,7 +94,8 @@ def test_installing_qa_pulls_in_none_of_the_reference_implementations():
     assert installed & {"scipy", "scikit-learn", "rank-bm25", "bm25s"} == set()
 
 
-@pytest.mark.parametrize("folder,extra,others", [("tests", "test", ()), ("bench", "bench", ("models",))])
+@pytest.mark.parametrize("folder,extra,others", [("tests", "test", ("cluster",)),
+                                                 ("bench", "bench", ("models", "cluster"))])
 def test_an_extra_covers_what_its_folder_imports(folder, extra, others):
     runtime = {_requirement_name(r) for r in project()["dependencies"]}
     optional = {_requirement_name(r) for r in project()["optional-dependencies"]["eval"]}  # qa eval's

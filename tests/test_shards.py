@@ -270,3 +270,22 @@ def test_the_cli_serves_a_sharded_index_as_one(tmp_path, cli):
     batch = [["batch", str(questions), "--no-semantic", "--workers", "2"], ["batch", str(questions), "--no-semantic"]]
     outputs = [cli(*c, *sharded) for c in batch] + [cli(*batch[1], *one)]
     assert all(o.code == 0 for o in outputs) and outputs[0].out == outputs[1].out == outputs[2].out
+
+
+def test_cluster_without_ray_says_how_to_install_it(tmp_path, cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as where the extra is missing
+    r = cli("ask", "rituximab?", "--corpus", str(BEIR), "--index", str(tmp_path / "ix"), "--cluster", "127.0.0.1:6379")
+    assert r.code == 1
+    assert r.err.strip() == ("qa: error: --cluster needs Ray, which is not installed: "
+                             "pip install '.[cluster]' in qa's source folder (the cluster extra)")
+    monkeypatch.setenv("QA_CLUSTER", "127.0.0.1:6379")  # the environment's cluster, for every command that serves
+    (tmp_path / "q.txt").write_text("rituximab?\n", encoding="utf-8")
+    assert "needs Ray" in cli("batch", str(tmp_path / "q.txt"), "--corpus", str(BEIR), "--index", str(tmp_path / "ix")).err
+
+
+def test_a_cluster_address_must_be_host_and_port(tmp_path, cli):
+    pytest.importorskip("ray")
+    r = cli("ask", "rituximab?", "--corpus", str(BEIR), "--index", str(tmp_path / "ix"), "--cluster", "nowhere")
+    assert r.code == 1 and "give the cluster's address as HOST:PORT" in r.err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qa.cli.options import corpus_options, engine_for, open_index_for
+from qa.cli.options import cluster_options, corpus_options, engine_for, open_index_for
 from qa.errors import QAError
 
 
@@ -27,6 +27,7 @@ def add_parsers(sub, fmt) -> None:
     p.add_argument("--depth", type=int, default=100, help="documents ranked per query (default: 100)")
     p.add_argument("--json", action="store_true", help="print the measures as JSON")
     corpus_options(p)
+    cluster_options(p)
 
 
 def cmd_eval(args) -> int:

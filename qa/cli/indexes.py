@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa.cli.options import corpus_options, days, open_index_for, positive_int, semantic_for
+from qa.cli.options import cluster_address, cluster_options, corpus_options, days, open_index_for, positive_int, semantic_for
 
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
@@ -151,6 +151,8 @@ def cmd_index(args) -> int:
           f"tf-idf features: {s['features']}\nbm25: {m['settings']['bm25']} "
           f"(k1={m['settings']['k1']}, b={m['settings']['b']})\ncorpus files: {len(m['fingerprint'])}")
     if m.get("shards"):
+        if built and cluster_address(args):
+            print(f"shards built by Ray tasks on the cluster at {cluster_address(args)}")
         print(f"shards: {len(m['shards'])}, by document id (" + "; ".join(
             f"{e['name']}: {e['documents']} documents, {e['passages']} passages" for e in m["shards"]) + ")")
         if m.get("added"):
@@ -184,7 +186,7 @@ def add_parsers(sub, fmt) -> None:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is fresh")
     index.add_argument("--shards", type=positive_int, metavar="N",
                        help="split the index by document id into N shards that score as one index (served "
-                            "in this process); 1: one index (default: as "
+                            "in this process, or by a Ray cluster with --cluster); 1: one index (default: as "
                             "the current index is)")
     index.add_argument("--semantic", action="store_true",
                        help="embed the passages for the semantic stage even above its default size")
@@ -192,6 +194,7 @@ def add_parsers(sub, fmt) -> None:
                        help="check every file of the index against its checksum (loading checks sizes, and "
                             "checksums of files up to 8 MB); rebuild it if any is damaged")
     corpus_options(index)
+    cluster_options(index, serve=False)
 
     p = sub.add_parser("cache", help="list or prune the cached indexes", formatter_class=fmt,
                        description="Indexes are kept per corpus and settings under $QA_HOME/indexes. "

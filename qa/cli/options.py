@@ -25,6 +25,30 @@ def corpus_options(p: argparse.ArgumentParser, bm25: bool = True, corpus: bool =
                    help="lexical ranking only: leave out the sentence-embedding stage")
 
 
+def cluster_options(p: argparse.ArgumentParser, serve: bool = True) -> None:
+    """--cluster (and, for commands that answer, --allow-partial): a sharded index on Ray."""
+    g = p.add_argument_group("cluster (a sharded index on a Ray cluster; pip install '.[cluster]')")
+    g.add_argument("--cluster", metavar="HOST:PORT",
+                   help="the Ray cluster's address (`ray start --head --port PORT` prints it; default: "
+                        "$QA_CLUSTER): " + ("one actor per shard answers, this process merges"
+                                            if serve else "each shard is built by a Ray task"))
+    if serve:
+        g.add_argument("--allow-partial", action="store_true",
+                       help="when a shard stays unavailable, answer from the others (and say which answered) "
+                            "instead of failing")
+
+
+def cluster_address(args) -> str | None:
+    """The cluster a command runs on: --cluster, else $QA_CLUSTER (commands that take --cluster)."""
+    import os
+
+    from qa.cluster import ENV
+
+    if not hasattr(args, "cluster"):
+        return None
+    return args.cluster or os.environ.get(ENV) or None
+
+
 def bounded(convert, minimum, what: str, too_small: str):
     """An argparse type: convert(text), refused with one line when not `what` or below `minimum`."""
     def parse(text: str):
@@ -96,12 +120,27 @@ def open_index_for(args, rebuild: bool = False):
     from qa.library import library_dir, rebuild_damaged
 
     corpus = corpus_paths(args)
+    address = cluster_address(args)
+    serve = runner = None
+    if address:
+        from qa.cluster.build import RayRunner
+        from qa.cluster.serve import serving
+
+        runner = RayRunner(address)
+        serve = serving(address, getattr(args, "allow_partial", False))
     rebuilt = set()
     while True:
         bar = Progress(1, "indexing")
         try:
-            return open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
-                              progress=bar.update, n_shards=getattr(args, "shards", None))
+            index, built = open_index(corpus, Settings(bm25=args.bm25), args.index, rebuild=rebuild,
+                                      progress=bar.update, n_shards=getattr(args, "shards", None),
+                                      runner=runner, serve=serve)
+            if address and not index.sharded:
+                from qa.errors import QAError
+
+                raise QAError("--cluster serves a sharded index, and this corpus's index is not sharded: "
+                              "build one with `qa index --shards N` (N of 2 or more)")
+            return index, built
         except DamagedRecord as e:
             # a records file of the library that does not read back: rebuilt (one warning line), then again
             if e.path in rebuilt or not rebuild_damaged(library_dir(getattr(args, "library", None)), Path(e.path)):

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from qa import __version__
-from qa.cli.options import corpus_options, engine_for, filters_from, open_index_for, positive_int
+from qa.cli.options import (cluster_address, cluster_options, corpus_options, engine_for, filters_from,
+                            open_index_for, positive_int)
 from qa.cli.terminal import isatty, terminal_width
 from qa.errors import QAError, UsageError
 
@@ -26,6 +27,7 @@ def add_parsers(sub, fmt) -> None:
                                  '  printf "Is rituximab an option?\\nwhat about tacrolimus?\\n" | qa chat')
     chat.add_argument("-k", type=positive_int, default=5, help="passages an answer shows (default: 5; /k N changes it)")
     corpus_options(chat, filters=True)
+    cluster_options(chat)
 
     ask = sub.add_parser("ask", help="answer one question", formatter_class=fmt,
                          description="Answer one question from the corpus, with cited passages.",
@@ -35,6 +37,7 @@ def add_parsers(sub, fmt) -> None:
     ask.add_argument("-k", type=positive_int, default=5, help="number of passages (default: 5)")
     ask.add_argument("--json", action="store_true", help="print the JSON result (schema 1)")
     corpus_options(ask, filters=True)
+    cluster_options(ask)
 
     batch = sub.add_parser("batch", help="answer a file of questions", formatter_class=fmt,
                            description="Answer many questions. INPUT: plain text (one question a line; "
@@ -58,6 +61,7 @@ def add_parsers(sub, fmt) -> None:
                        help="with --workers: a worker that answers nothing for this long over one chunk "
                             "(up to 16 questions) is stopped and its questions marked failed (default: 120)")
     corpus_options(batch, filters=True)
+    cluster_options(batch)
 
 
 def _print_human(result: dict, out) -> None:
@@ -158,6 +162,10 @@ def cmd_batch(args) -> int:
         print(f"qa: --workers {args.workers} is more than {WORKERS_PER_CORE} a core "
               f"({cores} core{'s' * (cores != 1)}): answering with {WORKERS_PER_CORE * cores}", file=sys.stderr)
         n_workers = WORKERS_PER_CORE * cores
+    if n_workers > 1 and cluster_address(args):
+        print(f"qa: with --cluster the shards answer on the cluster; answering with 1 worker instead of "
+              f"{args.workers}", file=sys.stderr)
+        n_workers = 1
     if n_workers > 1 and index.path is None:
         print(f"qa: the index is in memory, so worker processes cannot share it; answering with 1 worker "
               f"instead of {args.workers}", file=sys.stderr)
