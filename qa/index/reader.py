@@ -138,6 +138,10 @@ class Index:
         """The document of each passage."""
         return np.asarray(self.passages.doc)[passages]
 
+    def prefetch(self, passages) -> None:
+        """The rows of these passages are about to be read (texts, documents): a sharded index
+        fetches them in one request to each shard; here they are at hand."""
+
     def document_passages(self, doc: int) -> range:
         """The passages of a document (passages are numbered in document order)."""
         columns = self.passages.doc

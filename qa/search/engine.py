@@ -120,6 +120,7 @@ class Engine:
 
     def hits(self, ranked: search.Ranked, positions: list[int]) -> tuple[list[Hit], list[list[str]]]:
         index = self.index
+        index.prefetch(ranked.passages[positions])
         document_score: dict[int, float] = {}  # a document's score: its best passage's (ranked comes best first)
         for p, score in zip(ranked.passages.tolist(), ranked.final.tolist()):
             document_score.setdefault(index.passage_doc(p), score)

@@ -128,9 +128,16 @@ class ShardServer:
         p = index.passages
         names = p.section_names
         section = np.asarray(p.section[r.start:r.stop])
-        return {"doc": int(d), "first": r.start, "id": index.documents.ids[d], "record": index.documents.records[d],
+        after = index.passage_doc(r.stop) if r.stop < index.n_passages else -1  # the next passage's document
+        return {"doc": int(d), "first": r.start, "after": after, "id": index.documents.ids[d],
+                "record": index.documents.records[d],
                 "text": [p.text[i] for i in r], "section_name": [names[s] if s >= 0 else None for s in section.tolist()],
                 **{c: np.asarray(getattr(p, c)[r.start:r.stop]) for c in COLUMNS}}
+
+    def bundles(self, passages: np.ndarray) -> list[dict]:
+        """The bundles of the documents of these passages, each once."""
+        docs = dict.fromkeys(self.index.passage_docs(np.asarray(passages, dtype=np.int64)).tolist())
+        return [self.bundle(doc=d) for d in docs]
 
     def document(self, doc: int) -> tuple[str, str]:
         return self.index.documents.ids[doc], self.index.documents.records[doc]
@@ -414,15 +421,38 @@ class ShardedIndex(Index):
         return np.asarray([self._doc_of[p] for p in passages.ravel().tolist()], dtype=np.int64).reshape(passages.shape)
 
     def _keep(self, s: int, raw: dict) -> _Bundle:
-        columns = {k: v for k, v in raw.items() if k not in ("doc", "first", "id", "record")}
+        columns = {k: v for k, v in raw.items() if k not in ("doc", "first", "after", "id", "record")}
         bundle = _Bundle(doc=raw["doc"] + int(self.doc_offsets[s]), first=raw["first"] + int(self.passage_offsets[s]),
                          id=raw["id"], record=raw["record"], columns=columns)
         self._bundles[bundle.doc] = bundle
         if len(self._bundles) > self.BUNDLES:
             self._bundles.popitem(last=False)
         p = np.arange(bundle.first, bundle.first + len(columns["text"]), dtype=np.int64)
-        self._remember_docs(p, np.full(len(p), bundle.doc, dtype=np.int64))
+        # the passage after the document's last belongs to the next document of its shard, or is the
+        # first of the next shard: known, so "is the next passage another document's" asks nothing
+        end = bundle.first + len(columns["text"])
+        if raw["after"] >= 0:
+            p, docs = np.append(p, end), np.append(np.full(len(p), bundle.doc, dtype=np.int64),
+                                                   raw["after"] + int(self.doc_offsets[s]))
+        else:
+            docs = np.full(len(p), bundle.doc, dtype=np.int64)
+            if end < self.n_passages:
+                p, docs = np.append(p, end), np.append(docs, int(self.doc_offsets[s + 1]))
+        self._remember_docs(p, docs)
         return bundle
+
+    def prefetch(self, passages) -> None:
+        """The documents of these passages, fetched in one request to each shard holding some."""
+        passages = np.asarray(passages, dtype=np.int64)
+        wanted = [p for p in passages.tolist() if not (p in self._doc_of and self._doc_of[p] in self._bundles)]
+        if not wanted:
+            return
+        wanted = np.asarray(wanted, dtype=np.int64)
+        shard_of = self._shard_of_passages(wanted)
+        requests = {s: ("bundles", (wanted[at] - self.passage_offsets[s],)) for s, at in self._by_shard(shard_of)}
+        for s, found in self.scatter(requests).items():
+            for raw in found:
+                self._keep(s, raw)
 
     def bundle_of_doc(self, d: int) -> _Bundle:
         bundle = self._bundles.get(d)
