@@ -289,3 +289,21 @@ def test_a_cluster_address_must_be_host_and_port(tmp_path, cli):
     pytest.importorskip("ray")
     r = cli("ask", "rituximab?", "--corpus", str(BEIR), "--index", str(tmp_path / "ix"), "--cluster", "nowhere")
     assert r.code == 1 and "give the cluster's address as HOST:PORT" in r.err
+
+
+def test_qa_add_into_a_sharded_library_says_which_shard_took_the_documents(cli, qa_home):
+    """The library's index split in 3: `qa add` extends the shard of the new document's id range,
+    says which, and the sharded index answers from it."""
+    assert cli("add", str(FIXTURES / "medline-sample2.txt"), "--no-semantic").code == 0  # 4 records, and the seed's
+    r = cli("index", "--shards", "3", "--no-semantic")
+    assert r.code == 0 and "shards: 3" in r.out, r.err
+    [index_dir] = [d for d in (qa_home / "indexes").iterdir() if d.is_dir()]
+    first_ids = [e["first_id"] for e in store.read_manifest(store.current_build(index_dir))["shards"]]
+    r = cli("add", str(FIXTURES / "pubmed-xml-4.xml"), "--no-semantic")  # one record, PMID 27797938
+    assert r.code == 0, r.err
+    shard = shards.shard_for("27797938", first_ids)
+    assert f"added to: shard-{shard} (1 document) of 3 shards; all 3 weighed again" in r.out
+    manifest = store.read_manifest(store.current_build(index_dir))
+    assert manifest["updates"] == 1 and manifest["added"] == {f"shard-{shard}": 1}
+    r = cli("ask", "leucocyte telomere length and pancreatic cancer risk", "--json", "--no-semantic")
+    assert r.json()["hits"][0]["doc_id"] == "27797938"

@@ -120,7 +120,7 @@ def cmd_prune(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from qa.cli.terminal import one_line
+    from qa.cli.terminal import counted, one_line
 
     index, built = open_index_for(args, rebuild=args.rebuild)
     if args.verify and not built and index.path is not None:
@@ -154,11 +154,19 @@ def cmd_index(args) -> int:
         if built and cluster_address(args):
             print(f"shards built by Ray tasks on the cluster at {cluster_address(args)}")
         print(f"shards: {len(m['shards'])}, by document id (" + "; ".join(
-            f"{e['name']}: {e['documents']} documents, {e['passages']} passages" for e in m["shards"]) + ")")
-        if m.get("added"):
-            print("added to: " + ", ".join(f"{name} ({n} document{'s' * (n != 1)})" for name, n in m["added"].items()))
+            f"{e['name']}: {counted(e['documents'], 'document')}, {counted(e['passages'], 'passage')}"
+            for e in m["shards"]) + ")")
+        if built and m.get("added"):
+            print(added_to_line(m))
     print(semantic_line(args, index, opt_in=args.semantic))
     return 0
+
+
+def added_to_line(manifest: dict) -> str:
+    """Which shards the documents of the last update went to (each document to the shard of its
+    id range); every shard was weighed again with the corpus's new statistics."""
+    return "added to: " + ", ".join(f"{name} ({n} document{'s' * (n != 1)})" for name, n in manifest["added"].items()) + \
+        f" of {len(manifest['shards'])} shards; all {len(manifest['shards'])} weighed again with the new corpus statistics"
 
 
 def semantic_line(args, index, opt_in: bool = False) -> str:

@@ -39,8 +39,10 @@ def cmd_add(args) -> int:
         stats = index.manifest["stats"]
         print(one_line(f"library: {library} — index now {counted(stats['documents'], 'document')}, "
                        f"{counted(stats['passages'], 'passage')}"))
-        from qa.cli.indexes import semantic_line
+        from qa.cli.indexes import added_to_line, semantic_line
 
+        if index.manifest.get("shards") and index.manifest.get("added"):
+            print(added_to_line(index.manifest))
         print(semantic_line(args, index))
     return 1 if report.rejected or empty else 0
 
