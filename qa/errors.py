@@ -31,6 +31,11 @@ class DamagedIndex(QAError):
     """A block of the index did not match its checksum when read (qa/index/checksums.py)."""
 
 
+class ShardUnavailable(QAError):
+    """A shard of a sharded index did not answer (its actor is gone, its files are missing): a
+    fault of the index, not of one question."""
+
+
 def warn(message: str) -> None:
     """The one channel of warnings: one line on standard error, prefixed "qa:". Functions that may
     warn take a `warn` callable defaulting to this one, so callers can collect or silence them."""

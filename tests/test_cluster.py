@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_subprocess
+from qa.index import store
 
 ray = pytest.importorskip("ray")
 
@@ -88,7 +89,6 @@ def test_the_shards_built_by_ray_tasks_are_those_built_here(work):
     r = qa(["index", *corpus(root, "built-on-cluster"), "--shards", "3", "--cluster", ADDRESS], home)
     assert r.returncode == 0, r.stderr.decode()
     assert "shards built by Ray tasks on the cluster" in r.stdout.decode()
-    from qa.index import store
 
     here = store.current_build(root / "shards-3")
     there = store.current_build(root / "built-on-cluster")
@@ -102,7 +102,6 @@ def requests_per_question(root: Path, shard: int) -> list[int]:
     """How many requests each question sends shard `shard` (counted in this process: the same
     requests go to the cluster)."""
     from qa.index.open_index import load_build
-    from qa.index import store
     from qa.search.engine import Engine
     from qa.search.sharded import LocalShards
 
@@ -122,10 +121,7 @@ def requests_per_question(root: Path, shard: int) -> list[int]:
 
 def test_a_shard_killed_while_a_request_is_in_flight_is_restarted_and_the_batch_completes(work):
     root, home, expected = work
-    counts = requests_per_question(root, 1)
-    kill_at = sum(counts) // 2  # the request shard 1 dies at, by the test hook: mid-batch
-    done = next(i for i in range(len(counts)) if sum(counts[:i + 1]) >= kill_at)
-    assert 10 <= done <= 90  # questions answered before it, and after it
+    kill_at, _ = kill_in_the_middle(root, 1)  # the request shard 1 dies at, by the test hook
     r = qa(["batch", str(root / "questions.jsonl"), "-k", "10", *corpus(root, "shards-3"), "--cluster", ADDRESS],
            home, env={"QA_TEST_SHARD_KILL": f"1@{kill_at}"})
     assert r.returncode == 0, r.stderr.decode()
@@ -135,11 +131,67 @@ def test_a_shard_killed_while_a_request_is_in_flight_is_restarted_and_the_batch_
     assert "shard 1 of 3" in r.stderr.decode()
 
 
+def kill_in_the_middle(root: Path, shard: int) -> tuple[int, int]:
+    """The request of `shard` at the middle of the batch, and the question (0-based) that sends it."""
+    counts = requests_per_question(root, shard)
+    kill_at = sum(counts) // 2
+    during = next(i for i in range(len(counts)) if sum(counts[:i + 1]) >= kill_at)
+    assert 10 <= during <= 90  # questions answered before it, and after it
+    return kill_at, during
+
+
+def test_a_shard_that_stays_down_fails_the_batch_with_one_line_naming_it(work):
+    """Shard 1 dies mid-batch and its restarted actor dies at its first request too: the batch
+    stops at that question with one error line naming the shard; what was printed before is the
+    one index's output, nothing partial after it."""
+    root, home, expected = work
+    kill_at, during = kill_in_the_middle(root, 1)
+    r = qa(["batch", str(root / "questions.jsonl"), "-k", "10", *corpus(root, "shards-3"), "--cluster", ADDRESS],
+           home, env={"QA_TEST_SHARD_KILL": f"1@{kill_at}+"})
+    assert r.returncode == 1
+    where = store.current_build(root / "shards-3") / "shard-1"
+    assert r.stderr.decode().splitlines() == [
+        f"qa: shard 1 of 3 ({where}) stopped (its process died); the request was sent again",
+        f"qa: error: shard 1 of 3 ({where}) is unavailable: its process died again after a restart "
+        "(--allow-partial answers from the other shards)"]
+    assert r.stdout.splitlines() == expected.splitlines()[:during]
+
+
+def test_allow_partial_answers_from_the_shards_left_and_says_which(work):
+    """The same, with --allow-partial: the question in flight is asked again of shards 0 and 2, every
+    later one too; one line says which shards answer; no answer cites shard 1's documents."""
+    root, home, expected = work
+    kill_at, during = kill_in_the_middle(root, 1)
+    r = qa(["batch", str(root / "questions.jsonl"), "-k", "10", *corpus(root, "shards-3"), "--cluster", ADDRESS,
+            "--allow-partial"], home, env={"QA_TEST_SHARD_KILL": f"1@{kill_at}+"})
+    assert r.returncode == 0, r.stderr.decode()
+    build_dir = store.current_build(root / "shards-3")
+    assert r.stderr.decode().splitlines()[1:] == [
+        f"qa: shard 1 of 3 ({build_dir / 'shard-1'}) is unavailable (its process died again after a restart); "
+        "answering from shards 0, 2 (--allow-partial)"]
+    lines = r.stdout.splitlines()
+    assert len(lines) == 100 and lines[:during] == expected.splitlines()[:during]
+    entries = store.read_manifest(build_dir)["shards"]
+    after = [json.loads(line) for line in lines[during:]]
+    cited = [h["doc_id"] for result in after for h in result["hits"]]
+    assert cited and not any(entries[1]["first_id"] <= d < entries[2]["first_id"] for d in cited)
+    # questions whose best abstract is in another shard still find it
+    assert sum(a["hits"][0] == json.loads(e)["hits"][0] for a, e in zip(after, expected.splitlines()[during:])) >= 20
+
+
+def test_chat_on_the_cluster_answers_as_one_index(work):
+    root, home, expected = work
+    said = "".join(json.loads(line)["text"] + "\n" for line in QUESTIONS[:3]).encode() + b"quit\n"
+    one = run_subprocess(["chat", *corpus(root, "one")], home, stdin=said, timeout=600)
+    on_cluster = run_subprocess(["chat", *corpus(root, "shards-2"), "--cluster", ADDRESS], home, stdin=said, timeout=600)
+    assert one.returncode == on_cluster.returncode == 0, on_cluster.stderr.decode()
+    assert on_cluster.stdout == one.stdout and one.stdout.count(b"Sources") >= 3
+
+
 @pytest.fixture
 def on_cluster(work, monkeypatch):
     """An engine on the 3-shard index served by the cluster, driven from this process."""
     from qa.cluster.serve import serving
-    from qa.index import store
     from qa.index.open_index import load_build
     from qa.search.engine import Engine
 
@@ -196,7 +248,6 @@ def test_a_shard_that_cannot_be_opened_is_named_and_partial_answers_say_which_an
     root, home, expected = work
     broken = root / "broken"
     shutil.copytree(root / "shards-3", broken, symlinks=True)
-    from qa.index import store
 
     build_dir = store.current_build(broken)
     shutil.rmtree(build_dir / "shard-1")

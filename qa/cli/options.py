@@ -172,4 +172,6 @@ def engine_for(args, index=None):
 
     if index is None:
         index, _ = open_index_for(args)
+    if getattr(getattr(index, "shards", None), "allow_partial", False):  # on a cluster, --allow-partial
+        from qa.cluster.serve import PartialEngine as Engine
     return Engine(index, semantic=semantic_for(args, index))

@@ -51,6 +51,8 @@ def answer_one(engine, q: Question, k: int, per_document: bool, filters) -> dict
         return empty_result(q.id, q.question, error=q.error)
     try:
         return engine.ask(q.question, k=k, qid=q.id, per_document=per_document, filters=filters)
+    except errors.ShardUnavailable:  # not the question's fault: every later one would fail too, so the batch stops
+        raise
     except Exception as e:  # one bad question must not stop the batch
         return empty_result(q.id, q.question, error=f"{type(e).__name__}: {e}")
 

@@ -20,11 +20,31 @@ from pathlib import Path
 
 from qa import errors
 from qa.cluster import connect, placement
-from qa.search.sharded import ShardServer, ShardUnavailable
+from qa.errors import ShardUnavailable
+from qa.search.engine import Engine
+from qa.search.sharded import ShardServer
 
 MAX_RESTARTS = 3  # a shard's actor is restarted this many times at most
 TIMEOUT = float(os.environ.get("QA_CLUSTER_TIMEOUT") or 120)  # seconds a shard has to answer one request
-KILL_ENV = "QA_TEST_SHARD_KILL"  # test hook, SHARD@N: that shard's actor kills itself at its N-th request
+# test hook, SHARD@N: that shard's actor kills itself at its N-th request; SHARD@N+: and every
+# restarted actor of that shard at its first (the shard stays down)
+KILL_ENV = "QA_TEST_SHARD_KILL"
+
+
+class ShardLost(ShardUnavailable):
+    """A shard went down while a question was being answered, with --allow-partial: what was
+    already gathered may hold its candidates, so the question is asked again of the others."""
+
+
+class PartialEngine(Engine):
+    """An engine whose question is asked once more, from the start, when a shard is lost during it
+    (--allow-partial): the second time the lost shard is left out of every request."""
+
+    def ask(self, *args, **kwargs) -> dict:
+        try:
+            return super().ask(*args, **kwargs)
+        except ShardLost:
+            return super().ask(*args, **kwargs)
 
 
 class ShardActor:
@@ -38,7 +58,9 @@ class ShardActor:
         self.requests = 0
         wanted, _, nth = (kill_at or "").partition("@")
         first_life = not ray.get_runtime_context().was_current_actor_reconstructed
-        self.kill_at = int(nth or 1) if wanted == str(number) and first_life else 0
+        self.kill_at = 0
+        if wanted == str(number):
+            self.kill_at = int(nth.rstrip("+") or 1) if first_life else int(nth.endswith("+"))
 
     def call(self, method: str, args: tuple):
         self.requests += 1
@@ -78,6 +100,7 @@ class RayShards:
     def scatter(self, requests: dict[int, tuple]) -> dict[int, object]:
         """{shard: (method, args)} -> {shard: result}, the requests sent to all shards at once."""
         ray = self.ray
+        down_before = set(self.down)
         sent = {s: self.actors[s].call.remote(method, args) for s, (method, args) in requests.items()
                 if s not in self.down}
         found = {}
@@ -99,12 +122,15 @@ class RayShards:
                 except ray.exceptions.GetTimeoutError:
                     self._lost(s, f"no answer within {self.timeout:g} s after a restart")
                 except ray.exceptions.RayActorError as again:
-                    self._lost(s, _reason(again))
+                    why = _reason(again)
+                    self._lost(s, f"{why} again after a restart" if why == DIED else why)
         missing = [s for s in requests if s not in found]
         if missing and not self.allow_partial:
             s = missing[0]
             raise ShardUnavailable(f"{self.name(s)} is unavailable: {self.down.get(s, 'no answer')} "
                                    f"(--allow-partial answers from the other shards)")
+        if any(s not in down_before for s in missing):  # lost in the middle of a question
+            raise ShardLost(", ".join(self.name(s) for s in missing if s not in down_before))
         return found
 
     def _get(self, ref):

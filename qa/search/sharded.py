@@ -32,17 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.errors import ShardUnavailable
 from qa.index import tfidf
 from qa.index.layout import Authors, Documents, IndexData, Passages, Postings, Terms
 from qa.index.reader import Index
 from qa.index.shards import GlobalFiles, load_shard, shard_for
 
 COLUMNS = ("n", "kind", "section", "ref", "length", "hash")  # per-passage columns a bundle carries
-
-
-class ShardUnavailable(QAError):
-    """A shard did not answer (its actor is gone, its files are missing)."""
 
 
 class ShardServer:
