@@ -132,6 +132,14 @@ def stem_ranks() -> dict[str, int]:
     return out
 
 
+def frames(word: str) -> bool:
+    """Whether a word frames a question rather than naming its topic: its stem is one of the
+    FRAMING_RANK most frequent English words ("patients", "dose", "wrote"), or it is a stop word."""
+    terms = analyze(word)
+    by_stem = stem_ranks()
+    return not terms or min((by_stem.get(t, FRAMING_RANK + 1) for t in terms)) <= FRAMING_RANK
+
+
 def key_terms(text: str, index, expansions: list[dict] = ()) -> Question:
     """The key terms of a question (its text after spelling correction, filters taken out)."""
     ranks, by_stem = word_ranks(), stem_ranks()

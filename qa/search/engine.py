@@ -52,6 +52,18 @@ def _number(value) -> float | None:
     return None if value != value else value
 
 
+def show_answer_sentences(hits: list[Hit], candidates: list[answer.Candidate], text: str) -> None:
+    """A hit the answer cites shows the sentence the answer took from it (its first), so the
+    passage under [n] says what the answer's [n] says."""
+    used: dict[int, str] = {}
+    for c in candidates:
+        if f"{c.text} [{c.rank}]" in text:
+            used.setdefault(c.rank, c.text)
+    for hit in hits:
+        if hit.rank in used:
+            hit.highlight = used[hit.rank]
+
+
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
                  candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT,
@@ -236,6 +248,8 @@ class Engine:
             confidence *= 1.0 - keys.share(frozenset(missing))
         if composed is not None and composed.pop("field"):  # the very field asked for: "Authors: …"
             confidence = max(confidence, trust.FIELD_ANSWER)
+        if composed is not None:
+            show_answer_sentences(hits, candidates, composed["text"])
         confidence = round(confidence, 4)
         return result_dict(qid, question, ranked.query, composed, hits, confidence=confidence, corrections=fixes,
                            expansions=expansions, missing_terms=missing,
