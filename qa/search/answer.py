@@ -29,6 +29,8 @@ FIELD_PRIOR = 0.6
 POSITION_PRIOR = 0.1
 SECOND_SENTENCE_RATIO = 0.75
 DUPLICATE_JACCARD = 0.6
+CONCLUSION_WHOLE = 1  # the sentences after a lead in a conclusions section complete it
+SETTING_ASIDE = 1  # a sentence that sets a study up (background, methods) never follows: it answers nothing
 MMR_LAMBDA = 0.6  # relevance vs novelty in picking the 2nd and 3rd sentence (1: relevance alone)
 
 # Question words that ask for a metadata field, by the field's label.
@@ -128,6 +130,8 @@ class Candidate:
     follower: "Candidate | None" = None  # the next sentence of its document, where the hit holds it
     names_several: bool = False  # a question asking for several things, answered by a list
     asked_field: bool = False  # a metadata line of the field the question asks for ("Authors: …")
+    concludes: bool = False  # in a section labelled as the paper's conclusion
+    sets_up: bool = False  # in a section that sets the study up (background, objective, methods)
 
     @property
     def value(self) -> float:
@@ -161,11 +165,19 @@ def compose(candidates: list[Candidate], listing: bool = False, mmr_lambda: floa
     chosen = [lead]
     if lead.follower is not None and UNRESOLVED.search(lead.text):
         chosen.append(lead.follower)  # its resolution: the next sentence of its document
+    if CONCLUSION_WHOLE and lead.concludes:  # a conclusion is given whole, as far as it fits
+        length = len(lead.text)
+        nxt = chosen[-1].follower
+        while nxt is not None and nxt.concludes and len(chosen) < MAX_SENTENCES and length + len(nxt.text) <= MAX_CHARS:
+            if nxt not in chosen:
+                chosen.append(nxt)
+                length += len(nxt.text) + 5
+            nxt = nxt.follower
     scale = lead.value if lead.value > 0 else 1.0
     seen = [_token_set(c.text) for c in chosen]
     length = sum(len(c.text) + 5 for c in chosen)
     others = [c for c in sorted(candidates, key=lambda c: (-c.value, c.rank))
-              if c not in chosen and (listing or c.doc == lead.doc)]
+              if c not in chosen and (listing or c.doc == lead.doc) and not (SETTING_ASIDE and c.sets_up)]
     while others and len(chosen) < MAX_SENTENCES:
         covered = frozenset().union(*(c.covers for c in chosen))
         pick, pick_value = None, None
@@ -189,12 +201,24 @@ def compose(candidates: list[Candidate], listing: bool = False, mmr_lambda: floa
             frozenset().union(*(c.covers for c in chosen)))
 
 
+# Field words that name a record's field in any question; the others ("year", "type", "kind",
+# "volume") also name things papers study ("type 2 diabetes", "year of surgery"), so they ask for a
+# field only beside a word for the record itself ("what kind of article is this").
+STRONG_FIELD_CUES = frozenset({"author", "authors", "wrote", "written", "writer", "published", "publication",
+                               "journal", "doi", "pmid", "title"})
+RECORD_WORDS = frozenset({"it", "this", "paper", "article", "study", "review", "report", "record", "abstract",
+                          "publication", "reference", "source"})
+
+
 def asks_for_field(question_words_: list[str]) -> bool:
     """Whether a question asks for a metadata field ("who wrote it", "when was it published"): a
-    field word anywhere, or who/when/where opening the question (elsewhere they join clauses)."""
+    strong field word anywhere, another field word beside a word for the record, or who/when/where
+    opening the question (elsewhere they join clauses)."""
     openers = {"who", "when", "where"}
-    cues = set().union(*FIELD_CUES.values()) - openers
-    return bool(cues & set(question_words_)) or bool(question_words_ and question_words_[0] in openers)
+    said = set(question_words_)
+    weak = set().union(*FIELD_CUES.values()) - openers - STRONG_FIELD_CUES
+    return (bool(STRONG_FIELD_CUES & said) or bool(weak & said and RECORD_WORDS & said)
+            or bool(question_words_ and question_words_[0] in openers))
 
 
 def asks_for_reference(question_words_: list[str]) -> bool:

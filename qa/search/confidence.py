@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 
 # intercept, key coverage, top cosine, BM25 ratio, dense (bench/calibrate.py)
-LEXICAL = (-7.5471, 3.5287, 8.2656, 7.479, 0.0)
-SEMANTIC = (-10.0756, 2.0331, 5.1569, 4.1325, 9.4399)
+LEXICAL = (-7.9208, 3.8294, 8.9938, 7.7803, 0.0)
+SEMANTIC = (-10.4539, 2.087, 5.9264, 4.6519, 9.6602)
 LOW = 0.5  # below this the answer is flagged as uncertain
 # A question about a metadata field ("who wrote it") answered by that field's line ("Authors: …")
 # is answered by the record itself, whatever the ranking signals say.
@@ -30,7 +30,8 @@ FIELD_ANSWER = 0.9
 
 
 def features(index, ranked, content_terms: list[str], key_coverage: float) -> tuple[float, ...]:
-    """(key coverage, top cosine, BM25 ratio, dense) of a ranking with at least one passage."""
+    """(key coverage, top cosine, BM25 ratio, dense) of a ranking with at least one passage. The
+    BM25 ratio's best possible score counts the expansion terms at their weight, as BM25 did."""
     import numpy as np  # here, not at import: the renderer reads LOW without loading numpy
 
     find = index.term_id
@@ -39,11 +40,17 @@ def features(index, ranked, content_terms: list[str], key_coverage: float) -> tu
     top = ranked.passages[:1]
     cosine = float(index.cosine(top, ranked.q_ids, ranked.q_weights)[0])
     best_possible = 0.0
-    for t in set(known):
+    counts: dict[str, float] = {}
+    for t in known:
+        counts[t] = counts.get(t, 0.0) + 1.0
+    for t in ranked.extra:
+        if find(t) >= 0:
+            counts[t] = counts.get(t, 0.0) + ranked.extra_weight
+    for t, weight in counts.items():
         i = find(t)
         lo, hi = int(postings.indptr[i]), int(postings.indptr[i + 1])
         if hi > lo:
-            best_possible += float(np.max(postings.impacts[lo:hi])) * content_terms.count(t)
+            best_possible += float(np.max(postings.impacts[lo:hi])) * weight
     ratio = float(ranked.bm25[0]) / best_possible if best_possible > 0 else 0.0
     dense = float(ranked.dense[0]) if len(ranked.dense) and ranked.dense[0] == ranked.dense[0] else 0.0
     return key_coverage, cosine, min(ratio, 1.0), dense

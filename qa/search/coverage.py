@@ -157,11 +157,12 @@ def key_terms(text: str, index, expansions: list[dict] = ()) -> Question:
             continue
         rank = ranks.get(folded)
         framing = min((by_stem[t] for t in terms if t in by_stem), default=None)
-        if framing is not None and framing <= FRAMING_RANK:
-            continue
+        if framing is not None and framing <= FRAMING_RANK and folded not in added:
+            continue  # an everyday word frames the question, unless an expansion says what it names
         seen.add(folded)
         ids = [index.term_id(t) for t in terms]
-        known = any(i >= 0 for i in ids)
+        # what an expansion says for it counts: "CellCept" is known where "mycophenolate" is
+        known = any(i >= 0 for i in ids) or any(index.term_id(t) >= 0 for t in added.get(folded, ()))
         df = min((int(index.postings.indptr[i + 1] - index.postings.indptr[i]) for i in ids if i >= 0), default=0)
         keys.append(KeyTerm(word, frozenset(terms | added.get(folded, set())), known, rank is not None,
                             math.log(1 + n / (1 + df))))

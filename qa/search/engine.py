@@ -9,7 +9,7 @@ from qa import cite
 from qa.text import abbreviations
 from qa.search import answer, coverage
 from qa.search import rank as search
-from qa.text import journals, spacing
+from qa.text import journals, spacing, vocabulary
 from qa.search import confidence as trust
 from qa.text.analyze import analyze, words
 from qa.index.reader import Index
@@ -99,12 +99,28 @@ class Engine:
         names = journals.variants(text, self.names_journal)
         expanded.expansions += names
         expanded.respelled += [v["expansion"] for v in names]
+        # what papers write for the question's drug names, shorthand and lay words (qa/text/vocabulary.py):
+        # for a word the corpus does not have at all, its one meaning is that word as the corpus
+        # writes it, searched as the question's own; a class and its members, or the meaning of a
+        # word the corpus has too, are variants like the spellings above
+        said = vocabulary.variants(text, lambda terms: all(self.index.term_id(t) >= 0 for t in terms),
+                                   present=set(analyze(expanded.text)) | set(analyze(" ".join(
+                                       v["expansion"] for v in found))))
+        expanded.expansions += found + said
+        for v in said:
+            if self.index_has_none(v["term"]) and "|" not in (vocabulary.meaning(v["term"]) or ""):
+                expanded.synonyms.append(v["expansion"])
+            else:
+                found.append(v)
         if found:
-            expanded.expansions += found
             expanded.added += [v["expansion"] for v in found]
             expanded.spellings += [v["expansion"] for v in found]
             expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
         return expanded
+
+    def index_has_none(self, words_: str) -> bool:
+        """Whether the corpus has none of the analyzer terms of these words."""
+        return not any(self.index.term_id(t) >= 0 for t in analyze(words_))
 
     def names_journal(self, abbreviation: str, terms: list[str]) -> bool:
         """Whether the corpus names a journal so: as a document's journal (folded, without periods),
@@ -218,7 +234,7 @@ class Engine:
         (qa/text/abbreviations.py), is what is searched (the JSON `query`).
         """
         text, inline = extract_inline(question)
-        text, corrections = self.corrector.correct(text)
+        text, corrections = self.corrector.correct(text, keep=vocabulary.knows)
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
@@ -312,6 +328,7 @@ class Engine:
             if (kind == "metadata" and not fields) or (kind == "reference" and not references):
                 continue
             prior = answer.section_prior(hit.section)
+            concludes = "conclusion" in (hit.section or "").lower()
             closes = self.closes_section(hit.passage_index)
             close = admit is not None and hit.dense is not None and hit.dense >= admit
             previous = None
@@ -330,7 +347,7 @@ class Engine:
                                                                              frozenset()))
                 c = answer.Candidate(s, hit.rank, score, keys.share(covers), self.index.passage_doc(hit.passage_index),
                                      covers, names_several=several and answer.enumerates(s),
-                                     asked_field=asked_field > 0)
+                                     asked_field=asked_field > 0, concludes=concludes, sets_up=prior < 0)
                 if previous is not None and previous.doc == c.doc:
                     previous.follower = c
                 by_text[s] = previous = c

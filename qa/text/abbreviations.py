@@ -289,10 +289,14 @@ class Expansion:
     # the question's own words as the corpus writes them (journal names, qa/text/journals.py):
     # searched as question words
     respelled: list[str] = field(default_factory=list)
+    # what papers write for question words the corpus does not have at all (a brand name, a lay
+    # word: qa/text/vocabulary.py): searched as question words
+    synonyms: list[str] = field(default_factory=list)
 
     def searched(self, question: str) -> str:
-        """The question with its respelled words: the text searched at full weight."""
-        return " ".join([question.rstrip(), *self.respelled]) if self.respelled else question
+        """The question with its respelled words and synonyms: the text searched at full weight."""
+        extra = [*self.respelled, *self.synonyms]
+        return " ".join([question.rstrip(), *extra]) if extra else question
 
 
 def _rows(table, key: str) -> list[Row]:

@@ -218,9 +218,10 @@ class Corrector:
 
     # -- public ---------------------------------------------------------------------------
 
-    def correct(self, question: str) -> tuple[str, list[Correction]]:
+    def correct(self, question: str, keep: Callable[[str], bool] | None = None) -> tuple[str, list[Correction]]:
         """The question with misspelt words replaced in place (all other text kept as is), and
-        the corrections made, in order."""
+        the corrections made, in order. keep(word): words to leave as written besides the
+        everyday ones (a drug's brand name is no misspelling of a corpus word)."""
         corrections: list[Correction] = []
         memo: dict[str, str | None] = {}
         for match in TOKEN.finditer(question):
@@ -230,6 +231,8 @@ class Corrector:
                 continue
             if question[start - 1:start] in ("/", "@") or question[end:end + 1] in ("/", "@"):
                 continue  # part of a path, URL or e-mail address
+            if keep is not None and keep(original):
+                continue
             word = normalize(original)
             if word not in memo:
                 memo[word] = self.suggest(word)
