@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 
 # intercept, key coverage, top cosine, BM25 ratio, dense (bench/calibrate.py)
-LEXICAL = (-7.9208, 3.8294, 8.9938, 7.7803, 0.0)
-SEMANTIC = (-10.4539, 2.087, 5.9264, 4.6519, 9.6602)
+LEXICAL = (-6.9026, 1.9209, 8.9019, 9.2954, 0.0)
+SEMANTIC = (-10.3526, 1.2644, 5.9644, 5.2599, 10.2748)
 LOW = 0.5  # below this the answer is flagged as uncertain
 # A question about a metadata field ("who wrote it") answered by that field's line ("Authors: …")
 # is answered by the record itself, whatever the ranking signals say.
