@@ -365,4 +365,5 @@ class Engine:
 
     def confidence_features(self, ranked: search.Ranked, key_coverage: float) -> tuple[float, ...]:
         content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)
-        return trust.features(self.index, ranked, content, key_coverage)
+        return trust.features(self.index, ranked, content, key_coverage,
+                              admit=self.semantic.admit if self.semantic is not None else None)
