@@ -61,6 +61,11 @@ def test_a_dose_the_library_does_not_give_is_said_so(cli):
     ("What are the common side effects of azathioprine?", "side effects"),
     ("Is methotrexate safe in pregnancy for a woman with PM?", "pregnancy"),
     ("How do we treat juvenile dermatomyositis?", "juvenile"),
+    # kinds of statement: the record names these drugs and the disease, but compares, times or counts nothing
+    ("Is tacrolimus better than cyclosporine?", "a comparison"),
+    ("What is the survival rate of dermatomyositis?", "survival"),
+    ("How long should methotrexate be continued?", "duration"),
+    ("How common is cancer in dermatomyositis?", "frequency"),
 ])
 def test_what_the_record_never_mentions_gets_no_answer_and_names_what_is_missing(cli, question, missing):
     result = cli("ask", question, "--json").json()
@@ -152,18 +157,6 @@ def test_sources_give_one_line_per_document_whatever_the_sections(cli):
     assert all(" — " + s not in out.split("\nSources\n", 1)[1] for s in sections if s)
     # the JSON keeps each hit's own citation, its section named
     assert any(h["citation"].endswith(" — " + h["section"]) for h in result["hits"] if h["section"])
-
-
-@pytest.mark.parametrize("question, facet", [
-    ("Is tacrolimus better than cyclosporine?", "a comparison"),
-    ("What is the survival rate of dermatomyositis?", "survival"),
-    ("How long should methotrexate be continued?", "duration"),
-    ("How common is cancer in dermatomyositis?", "frequency"),
-])
-def test_a_question_for_a_kind_of_statement_the_record_never_makes_gets_no_answer(cli, question, facet):
-    # the record names these drugs and the disease, but compares, times or counts nothing of them
-    result = cli("ask", question, "--json").json()
-    assert result["answer"] is None and facet in result["missing_terms"]
 
 
 def test_a_comparison_the_record_makes_is_the_answer(cli):
