@@ -77,6 +77,14 @@ def test_piped_questions_get_plain_answers(tmp_path):
     assert "searched for: what about tacrolimus? (optimistic rituximab)" in out
 
 
+def test_piped_bare_help_and_quit_are_the_commands(tmp_path):
+    proc = run_subprocess([], tmp_path / "home", stdin=f"Help\nQUIT\n{QUESTION}\n".encode())
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "/cite N|ID" in out, "help lists the commands"
+    assert "Answer" not in out and "Ytterberg" not in out, "nothing is asked after quit"
+
+
 def test_the_banner_wraps_to_a_narrow_terminal(tmp_path):
     assert run_subprocess(["index"], tmp_path / "home").returncode == 0  # no progress bar before the banner
     child = pexpect.spawn(sys.executable, ["cli.py"], cwd=str(ROOT), timeout=TIMEOUT, encoding="utf-8",
