@@ -99,10 +99,11 @@ class CheckedArray:
     their ranges check them with check_rows and then index .raw."""
 
     def __init__(self, raw: np.memmap, checker: FileChecker):
-        self.raw, self.checker = raw, checker
+        self.checker = checker
         self.offset = int(raw.offset)
         if self.offset < mmap.ALLOCATIONGRANULARITY:  # numpy mapped the file from byte 0
             checker.use(getattr(raw, "_mmap", None))
+        self.raw = np.asarray(raw)  # the same mapping, without np.memmap's Python __getitem__
         self.row = int(raw.strides[0]) if raw.ndim else raw.itemsize
 
     shape = property(lambda self: self.raw.shape)

@@ -118,6 +118,11 @@ class Index:
         t = self.tfidf
         return tfidf.transform(self.term_features(term_ids), t.bigrams, t.bigram_feature, t.idf)
 
+    def tfidf_vectors_of_ids(self, texts: list[list[int]]):
+        """The vectors of several texts' term ids at once: (text of each entry, feature ids, weights)."""
+        t = self.tfidf
+        return tfidf.transform_many([self.term_features(ids) for ids in texts], t.bigrams, t.bigram_feature, t.idf)
+
     def cosine(self, passages, q_ids, q_weights):
         """TF-IDF cosine of stored passages with a query vector."""
         t = self.tfidf

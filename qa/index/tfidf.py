@@ -125,6 +125,36 @@ def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.
     return ids, weights
 
 
+def transform_many(texts: list[list[int]], bigrams: np.ndarray, bigram_feature: np.ndarray, idf: np.ndarray):
+    """`transform` of several texts in one vectorised pass: (the text of each entry, feature ids,
+    weights), entries by text and then by feature. Each text's entries are exactly those
+    `transform` gives it alone (row_sums adds each row's squares in the same order)."""
+    owners, features, keys, key_owners = [], [], [], []
+    for j, term_features in enumerate(texts):
+        for f in term_features:
+            if f >= 0:
+                owners.append(j)
+                features.append(f)
+        if len(bigrams):
+            for a, b in zip(term_features, term_features[1:]):
+                if a >= 0 and b >= 0:
+                    keys.append(a * int(KEY) + b)
+                    key_owners.append(j)
+    if keys:
+        pos, found = find_keys(bigrams, np.asarray(keys, dtype=np.int64))
+        features += bigram_feature[pos[found]].tolist()
+        owners += np.asarray(key_owners, dtype=np.int64)[found].tolist()
+    if not features:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    width = len(idf)
+    combined, counts = np.unique(np.asarray(owners, dtype=np.int64) * width + np.asarray(features, dtype=np.int64),
+                                 return_counts=True)
+    owner, ids = np.divmod(combined, width)
+    weights = (1.0 + np.log(counts)) * idf[ids]
+    weights /= np.sqrt(row_sums(owner, weights * weights, len(texts)))[owner]
+    return owner, ids, weights
+
+
 def gather_rows(spans: np.ndarray, features, counts, rows: np.ndarray):
     """Entries of the given rows: (row position 0..len(rows)-1 of each, feature ids, counts).
     features/counts: arrays or parts.PartArray, addressed by the spans."""

@@ -197,6 +197,26 @@ class Engine:
                 "semantic_weight": self.passage_semantic_weight if self.semantic else 0.0,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
+    def _ranked(self, question: str, filters: Filters | None):
+        """What `ask` ranks: the question with its inline filters taken out, spelling corrected and
+        expanded; returns (the searched text, its expansion, corrections, key terms, ranking)."""
+        text, inline = extract_inline(question)
+        text, corrections = self.corrector.correct(text)
+        expanded = self.expand(text)
+        active = (filters or Filters()).merged(inline)
+        mask = passage_mask(self.index, active)
+        keys = coverage.key_terms(text, self.index, expanded.expansions)
+        return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets)
+
+    def rank_documents(self, question: str, k: int = DEFAULT_K, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The first k documents for a question, each with its score (its best passage's): what a
+        TREC run prints, and exactly the documents and `doc_score`s of `ask(per_document=True)`,
+        without the hits, the answer and the confidence it never prints."""
+        ranked = self._ranked(question, filters)[-1]
+        ids = self.index.documents.ids
+        return [(ids[self.index.passage_doc(int(ranked.passages[pos]))], float(ranked.final[pos]))
+                for pos in search.best_per_document(self.index, ranked, k)]
+
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
             filters: Filters | None = None) -> dict:
         """Rank, highlight, answer. per_document: k counts documents (best passage of each).
@@ -205,13 +225,7 @@ class Engine:
         combined with `filters`; the rest, spelling corrected and with its abbreviations expanded
         (qa/text/abbreviations.py), is what is searched (the JSON `query`).
         """
-        text, inline = extract_inline(question)
-        text, corrections = self.corrector.correct(text)
-        expanded = self.expand(text)
-        active = (filters or Filters()).merged(inline)
-        mask = passage_mask(self.index, active)
-        keys = coverage.key_terms(text, self.index, expanded.expansions)
-        ranked = self._rank(text, expanded, mask, keys.facets)
+        text, expanded, corrections, keys, ranked = self._ranked(question, filters)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
@@ -280,6 +294,7 @@ class Engine:
         Metadata lines answer only a question about a field ("who wrote it"), reference entries only
         one about references or a journal."""
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
+        scorer.score(s for ss in sentences for s in ss)  # each sentence once, for highlights and answer alike
         q_words = answer.question_words(question)
         ordered_words = words(question)
         fields = answer.asks_for_field(ordered_words)
