@@ -12,6 +12,7 @@ from qa.search import rank as search
 from qa.text import journals, spacing
 from qa.search import confidence as trust
 from qa.text.analyze import analyze, words
+from qa.index.layout import KINDS
 from qa.index.reader import Index
 from qa.search.filters import Filters, extract_inline, passage_mask
 from qa.models import Document, Hit
@@ -66,6 +67,8 @@ class Engine:
         self.passage_semantic_weight = passage_semantic_weight
         self._corrector = None
         self._spellings = None
+        self._names_journals = None
+        self._journal_text = None
 
     @property
     def corrector(self) -> Corrector:
@@ -84,7 +87,7 @@ class Engine:
         known = self.index.abbreviations
         expanded = abbreviations.expand(text, known.short, known.long)
         found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
-        names = journals.variants(text, self.names_journal)
+        names = journals.variants(text, self.names_journal) if self.names_journals else []
         expanded.expansions += names
         expanded.respelled += [v["expansion"] for v in names]
         if found:
@@ -94,11 +97,25 @@ class Engine:
             expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
         return expanded
 
+    @property
+    def names_journals(self) -> bool:
+        """Whether the corpus names any journal (a document's, or in a reference list): else no run
+        of question words can be a journal's name, and the journal table is never read."""
+        if self._names_journals is None:
+            references = np.asarray(self.index.passages.kind) == KINDS.index("reference")
+            self._names_journals = bool(len(self.index.documents.journal_names)) or bool(references.any())
+        return self._names_journals
+
     def names_journal(self, abbreviation: str, terms: list[str]) -> bool:
         """Whether the corpus names a journal so: as a document's journal (folded, without periods),
         or in a reference entry holding these terms in this order."""
         names = self.index.documents.journal_names
-        if any(abbreviation in names[i].replace(".", "") for i in range(len(names))):
+        if self._journal_text is None:  # the journals' names in one text, read once
+            self._journal_text = "\n".join(names[i].replace(".", "") for i in range(len(names)))
+        if "\n" in abbreviation:  # (never: words of a question) not to be matched across two names
+            if any(abbreviation in names[i].replace(".", "") for i in range(len(names))):
+                return True
+        elif len(names) and abbreviation in self._journal_text:
             return True
         return search.passages_with(self.index, terms) > 0 and search.reference_holds(self.index, terms)
 

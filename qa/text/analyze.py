@@ -97,6 +97,8 @@ def terms_of_word(word: str) -> tuple[str, ...]:
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form, for matching names and journals."""
+    if text.isascii():  # what the decomposition comes to on ASCII, without it
+        return text.lower().strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
