@@ -71,6 +71,15 @@ class Index:
             raise ValueError("string tables do not match the manifest")
 
     @property
+    def score_buffers(self):
+        """The BM25 score arrays every question of this index reuses (qa/index/bm25.py), made on first use."""
+        if getattr(self, "_score_buffers", None) is None:
+            from qa.index.bm25 import Buffers
+
+            self._score_buffers = Buffers(self.n_passages)
+        return self._score_buffers
+
+    @property
     def settings(self) -> Settings:
         return Settings(**self.manifest["settings"])
 

@@ -130,7 +130,7 @@ def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
     indptr = postings.indptr
     starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
     return bm25.accumulate(indptr, raw(postings.indices, starts, ends), raw(postings.impacts, starts, ends),
-                           ids, weights, index.n_passages)
+                           ids, weights, index.n_passages, index.score_buffers)
 
 
 def top_by_score(items: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
