@@ -104,10 +104,15 @@ class InProcess:
     def writer(self, out) -> ResultWriter:
         return ResultWriter(self.fmt, out)
 
+    PREPARED = 64  # questions embedded together ahead of answering (the semantic stage)
+
     def __iter__(self):
-        for q in self.questions:
-            result = answer_one(self.engine, q, *self.options)
-            yield result["id"], result.get("error"), result
+        for start in range(0, len(self.questions), self.PREPARED):
+            chunk = self.questions[start:start + self.PREPARED]
+            self.engine.prepare([q.question for q in chunk if not q.error])
+            for q in chunk:
+                result = answer_one(self.engine, q, *self.options)
+                yield result["id"], result.get("error"), result
 
     def close(self) -> None:
         pass
@@ -338,6 +343,7 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
             if task is None:
                 return
             c, questions = task
+            engine.prepare([q.question for q in questions if not q.error])
             results = []
             for q in questions:
                 result = answer_one(engine, q, k, per_document, filters, fmt == "trec")

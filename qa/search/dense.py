@@ -153,6 +153,16 @@ class Remembering:
             vector = self._known[text] = self.encoder.embed(text)
         return vector
 
+    def remember(self, texts) -> None:
+        """Embed the texts not known yet, in batches (Encoder.embed_batch: the vectors of embedding
+        them one by one), so that the questions of a batch are embedded for less."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if not todo or not hasattr(self.encoder, "embed_batch"):
+            return
+        if len(self._known) + len(todo) > self.SIZE:
+            self._known.clear()
+        self._known.update(zip(todo, self.encoder.embed_batch(todo)))
+
     def embed_many(self, texts, progress=None) -> np.ndarray:
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)

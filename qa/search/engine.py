@@ -225,6 +225,20 @@ class Engine:
         keys = coverage.key_terms(text, self.index, expanded.expansions)
         return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets)
 
+    def prepare(self, questions: list[str]) -> None:
+        """Embed these questions' searched texts in batches, before they are asked one by one (the
+        semantic stage; each vector is the one asking alone gives). A question that cannot be
+        prepared is left to `ask`, which reports it."""
+        if self.semantic is None or not hasattr(self.semantic.encoder, "remember"):
+            return
+        texts = []
+        for question in questions:
+            try:
+                texts.append(self.corrector.correct(extract_inline(question)[0])[0])
+            except Exception:  # noqa: BLE001 - asked alone, it gets its error there
+                continue
+        self.semantic.encoder.remember(texts)
+
     def rank_documents(self, question: str, k: int = DEFAULT_K, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The first k documents for a question, each with its score (its best passage's): what a
         TREC run prints, and exactly the documents and `doc_score`s of `ask(per_document=True)`,

@@ -24,13 +24,17 @@ def _table() -> tuple[dict[str, str], dict[str, str]]:
     """(whole words, prefixes) -> abbreviation, folded, without the period; read on first need."""
     words, prefixes = {}, {}
     with LTWA_PATH.open(encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or "\t" not in line:
-                continue
-            word, abbreviation = line.rstrip("\n").split("\t", 1)
-            key = fold(word)
-            value = key.rstrip("-") if abbreviation == "n.a." else fold(abbreviation).replace(".", "")
-            (prefixes if key.endswith("-") else words).setdefault(key.rstrip("-"), value)
+        lines = f.read().split("\n")  # read at the first question of a process: one read, one split
+    for line in lines:
+        if line.startswith("#") or "\t" not in line:
+            continue
+        word, abbreviation = line.split("\t", 1)
+        key = word.lower().strip() if word.isascii() else fold(word)  # fold, without the call on ASCII
+        if abbreviation == "n.a.":
+            value = key.rstrip("-")
+        else:
+            value = (abbreviation.lower().strip() if abbreviation.isascii() else fold(abbreviation)).replace(".", "")
+        (prefixes if key.endswith("-") else words).setdefault(key.rstrip("-"), value)
     return words, prefixes
 
 
