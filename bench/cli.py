@@ -144,6 +144,49 @@ def tantivy_search(directory: Path, questions: Path, out: Path) -> None:
                 f.write(f"{q['id']} Q0 {searcher.doc(address)['id'][0]} {rank} {score!r} tantivy\n")
 
 
+def stages(corpus: Path, questions: Path, home: Path) -> dict[str, float]:
+    """Where a TREC run's time goes, in this process (an inner-loop breakdown, labelled as such):
+    milliseconds a question in each stage, the functions timed by wrapping them."""
+    os.environ["QA_HOME"] = str(home)
+    from qa.index.layout import Settings
+    from qa.index.open_index import open_index
+    from qa.search import documents, engine as engine_module, rank
+    from qa.search.engine import Engine
+
+    index, _ = open_index([str(corpus)], Settings(), warn=lambda m: None)
+    engine = Engine(index)
+    spent: dict[str, float] = {}
+
+    def timed_function(owner, name: str, label: str):
+        inner = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+        setattr(owner, name, wrapper)
+
+    timed_function(rank, "bm25_scores", "BM25 over the postings (numpy)")
+    timed_function(documents, "scores", "whole-document BM25 of the candidates")
+    timed_function(index, "cosine", "TF-IDF cosine of the 100 candidates")
+    timed_function(engine, "expand", "abbreviations, spacing, journal names")
+    timed_function(engine_module.coverage, "key_terms", "key terms (facets)")
+    qs = [json.loads(line)["question"] for line in open(questions, encoding="utf-8") if line.strip()]
+    for q in qs[:50]:  # warm: first look-ups of terms and tables
+        engine.rank_documents(q, k=TOP_K)
+    spent.clear()
+    started = time.perf_counter()
+    for q in qs:
+        engine.rank_documents(q, k=TOP_K)
+    total = time.perf_counter() - started
+    out = {label: seconds / len(qs) * 1000 for label, seconds in spent.items()}
+    out["everything else (analysis, spelling, fusion, sorting, Python)"] = (total - sum(spent.values())) / len(qs) * 1000
+    out["total"] = total / len(qs) * 1000
+    return out
+
+
 PEERS = {("bm25s", "build"): bm25s_build, ("bm25s", "search"): bm25s_search,
          ("tantivy", "build"): tantivy_build, ("tantivy", "search"): tantivy_search}
 
@@ -329,8 +372,18 @@ def main(argv=None) -> int:
     p.add_argument("--venv", help="time the qa of this virtual environment (its bin/qa and bin/python)")
     p.add_argument("--data", default=str(DEFAULT_DATA))
     p.add_argument("--cache", default=str(DEFAULT_CACHE))
+    p.add_argument("--stages", metavar="SIZE", help="only: where a TREC run's time goes at SIZE passages, in-process")
     p.add_argument("--peer", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.stages:
+        n = parse_size(args.stages)
+        corpus = prepare_corpus(n, Path(args.data), Path(args.cache))
+        breakdown = stages(corpus, prepare_questions(Path(args.data), Path(args.cache)),
+                           Path(args.cache) / "cli" / "qa-home")
+        print(f"In-process breakdown of `qa batch --format trec` at {size_label(n)} passages (an inner loop, "
+              f"not the whole process), ms a question, {QUESTIONS:,} questions:\n")
+        print(table([[label, f"{ms:.3f}"] for label, ms in breakdown.items()], ["stage", "ms a question"]))
+        return 0
     if args.peer:
         name, action, *paths = args.peer
         PEERS[(name, action)](*map(Path, paths))

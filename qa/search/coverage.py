@@ -124,6 +124,14 @@ class Question:
 
 @lru_cache(maxsize=1)
 def stem_ranks() -> dict[str, int]:
+    """stem_ranks_made(), kept between processes (qa/text/tables.py)."""
+    from qa.text import analyze as analyzer, spelling, tables, variants
+
+    return tables.derived("framing-stems", stem_ranks_made, [spelling.COMMON_WORDS_PATH, analyzer.__file__,
+                                                              variants.__file__, __file__])
+
+
+def stem_ranks_made() -> dict[str, int]:
     """An analyzer term -> the rank of its most frequent English word: "fails" frames a question
     as much as "fail" does, though the plural is the rarer word. Only the FRAMING_RANK most frequent
     words: a rank beyond never frames (and analysing all 40,000 cost every start 0.1 s)."""
