@@ -326,7 +326,10 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
     """A worker: load the index by memory map, then answer chunks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
     try:
+        from qa.cli.allocator import keep_freed_memory
         from qa.search.engine import Engine
+
+        keep_freed_memory()  # a spawned worker does not inherit the parent's setting
 
         k, per_document, filters, fmt, semantic = options
         index = _load_index(build_dir)
