@@ -170,7 +170,7 @@ def stages(corpus: Path, questions: Path, home: Path) -> dict[str, float]:
 
     timed_function(rank, "bm25_scores", "BM25 over the postings (numpy)")
     timed_function(documents, "scores", "whole-document BM25 of the candidates")
-    timed_function(index, "cosine", "TF-IDF cosine of the 100 candidates")
+    timed_function(index, "cosine", "TF-IDF cosine of the candidates that may still rank")
     timed_function(engine, "expand", "abbreviations, spacing, journal names")
     timed_function(engine_module.coverage, "key_terms", "key terms (facets)")
     qs = [json.loads(line)["question"] for line in open(questions, encoding="utf-8") if line.strip()]

@@ -78,6 +78,42 @@ def test_a_trec_run_ranks_the_documents_ask_ranks_with_their_scores(indexes, k):
         assert trec_text(fast) == trec_text(full) and trec_text(full)
 
 
+@pytest.mark.parametrize("weight,document_weight", [(0.5, 0.0), (0.9, 0.0), (0.5, 0.5), (0.3, 0.9), (1.0, 0.2)])
+def test_leaving_out_candidates_out_of_reach_keeps_the_first_documents(indexes, weight, document_weight):
+    # with little weight on the documents, the cosine decides: only what can reach may be left out
+    from qa.search import rank as search
+
+    for index in indexes:
+        for question in QUESTIONS:
+            if not question:
+                continue
+            full = search.rank(index, question, weight=weight, document_weight=document_weight)
+            for k in (1, 2, 4):
+                fast = search.rank(index, question, weight=weight, document_weight=document_weight, documents_wanted=k)
+                expected = [(int(full.passages[p]), float(full.final[p])) for p in search.best_per_document(index, full, k)]
+                got = [(int(fast.passages[p]), float(fast.final[p])) for p in search.best_per_document(index, fast, k)]
+                assert got == expected, (question, k)
+
+
+def test_with_the_semantic_stage_too_a_trec_run_ranks_as_ask(indexes, tmp_path, monkeypatch):
+    from qa.search import dense
+    from qa.search.engine import Engine
+    from qa.text.encoder import Encoder
+
+    if Encoder.unavailable() is not None:
+        pytest.skip(Encoder.unavailable())
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    index = indexes[1]
+    engine = Engine(index, semantic=dense.stage(index, embed_up_to=10_000, warn=lambda m: None))
+    assert engine.semantic is not None
+    questions = [q for q in QUESTIONS if q] + ["kids with muscle weakness", "what helps when steroids fail"]
+    engine.prepare(questions)  # embedded together, as a batch does
+    for k in (1, 5):
+        for question in questions:
+            hits = engine.ask(question, k=k, per_document=True)["hits"]
+            assert engine.rank_documents(question, k=k) == [(h["doc_id"], h["doc_score"]) for h in hits], question
+
+
 def test_answer_sentences_scored_together_score_as_one_by_one(indexes):
     from qa.search import answer
     from qa.search import rank as search

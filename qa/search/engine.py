@@ -168,7 +168,7 @@ class Engine:
         d = self.index.document_index(doc_id)
         return self.index.document(d) if d >= 0 else None
 
-    def _rank(self, text: str, expanded, mask=None, facets=()) -> search.Ranked:
+    def _rank(self, text: str, expanded, mask=None, facets=(), documents_wanted: int | None = None) -> search.Ranked:
         """The ranking of a question's text (spelling corrected, filters taken out) as expanded.
         A question asking for a kind of statement (a dose, side effects: qa/search/coverage.py) is
         ranked again with the passages of its best documents that state one among the candidates:
@@ -180,7 +180,8 @@ class Engine:
                                expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
                                document_weight=self.document_weight, dense=dense,
                                semantic_weight=self.semantic_weight,
-                               passage_semantic_weight=self.passage_semantic_weight, joining=joining)
+                               passage_semantic_weight=self.passage_semantic_weight, joining=joining,
+                               documents_wanted=documents_wanted)
 
         first = ranked()
         if not facets or not len(first.passages):
@@ -214,16 +215,17 @@ class Engine:
                 "semantic_weight": self.passage_semantic_weight if self.semantic else 0.0,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
-    def _ranked(self, question: str, filters: Filters | None):
+    def _ranked(self, question: str, filters: Filters | None, documents_wanted: int | None = None):
         """What `ask` ranks: the question with its inline filters taken out, spelling corrected and
-        expanded; returns (the searched text, its expansion, corrections, key terms, ranking)."""
+        expanded; returns (the searched text, its expansion, corrections, key terms, ranking).
+        documents_wanted: only the first documents are needed (rank.rank)."""
         text, inline = extract_inline(question)
         text, corrections = self.corrector.correct(text)
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         keys = coverage.key_terms(text, self.index, expanded.expansions)
-        return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets)
+        return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets, documents_wanted)
 
     def prepare(self, questions: list[str]) -> None:
         """Embed these questions' searched texts in batches, before they are asked one by one (the
@@ -243,7 +245,8 @@ class Engine:
         """The first k documents for a question, each with its score (its best passage's): what a
         TREC run prints, and exactly the documents and `doc_score`s of `ask(per_document=True)`,
         without the hits, the answer and the confidence it never prints."""
-        ranked = self._ranked(question, filters)[-1]
+        # the first k documents, and the FACET_DOCUMENTS best passages a facet's second ranking reads
+        ranked = self._ranked(question, filters, documents_wanted=max(k, self.FACET_DOCUMENTS))[-1]
         ids = self.index.documents.ids
         return [(ids[self.index.passage_doc(int(ranked.passages[pos]))], float(ranked.final[pos]))
                 for pos in search.best_per_document(self.index, ranked, k)]
