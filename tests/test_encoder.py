@@ -220,3 +220,23 @@ def test_minilm_runs_without_torch_and_is_the_same_in_a_fresh_process(minilm):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, env=env, check=True)
     assert bytes.fromhex(out.stdout) == minilm.embed(text).tobytes()
+
+
+def test_a_batch_embeds_each_text_as_it_is_embedded_alone(tiny):
+    # texts of the same length are stacked (Bert.forward_stack); their vectors must not change
+    texts = REFERENCE["texts"] + ["kids", "cancer", "surgery", "kids", "a the of", "acute pancreatitis in rats"]
+    together = tiny.embed_batch(texts)
+    for row, text in zip(together, texts):
+        assert row.tobytes() == tiny.embed(text).tobytes(), text
+    assert tiny.embed_batch([]).shape == (0, tiny_bert.HIDDEN)
+
+
+def test_a_batch_of_real_questions_embeds_each_as_alone(minilm):
+    queries = (FIXTURES / "pubmedqa-8.queries.jsonl").read_text("utf-8").splitlines()
+    questions = [json.loads(line)["text"] for line in queries if line.strip()]
+    questions += json.loads(MINILM.read_text("utf-8"))["texts"]
+    questions += ["Is rituximab an option?", "kids with asthma", "Is rituximab an option?", "What doses are used?",
+                  "Which drugs?", "Which doses?"]
+    together = minilm.embed_batch(questions)
+    for row, text in zip(together, questions):
+        assert row.tobytes() == minilm.embed(text).tobytes(), text

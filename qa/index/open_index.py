@@ -12,7 +12,6 @@ from qa import errors, locking
 from qa.files import remove_dead_temporaries
 from qa.errors import QAError
 from qa.index import store
-from qa.index.build import build
 from qa.index.cache import index_dir_for, mark_used
 from qa.index.layout import FORMAT_VERSION, Settings
 from qa.index.reader import Index
@@ -66,6 +65,8 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
         docs = read_documents(files, warn=warn)
         if not docs:
             raise QAError(f"no documents in {', '.join(corpus_paths)}")
+        from qa.index.build import build  # only when building: a question on a built index never needs it
+
         built = build(docs, settings, progress=progress)
         manifest = _manifest(settings, files_fp, [str(Path(p).expanduser().resolve()) for p in corpus_paths],
                              built.stats, time.perf_counter() - started)

@@ -65,13 +65,15 @@ def field_prior(sentence: str, question_words: set[str]) -> float:
 
 
 class SentenceScorer:
-    """TF-IDF cosine of sentences with one question, with term look-ups cached per question."""
+    """TF-IDF cosine of sentences with one question, each sentence scored once (the highlight and
+    the answer share the scores; overlapping windows share sentences), with term look-ups cached."""
 
     def __init__(self, index, q_ids: np.ndarray, q_weights: np.ndarray):
         self._index = index
         self._find = index.term_id
         self._ids: dict[str, int] = {}
         self._q = dict(zip(q_ids.tolist(), q_weights.tolist()))
+        self._cosines: dict[str, float] = {}
 
     def _term_id(self, term: str) -> int:
         i = self._ids.get(term)
@@ -79,10 +81,23 @@ class SentenceScorer:
             i = self._ids[term] = self._find(term)
         return i
 
+    def score(self, sentences) -> None:
+        """Score sentences not scored yet, all in one vectorised pass."""
+        todo = [s for s in dict.fromkeys(sentences) if s not in self._cosines]
+        if not todo:
+            return
+        owner, ids, weights = self._index.tfidf_vectors_of_ids([[self._term_id(t) for t in analyze(s)] for s in todo])
+        bounds = np.searchsorted(owner, np.arange(len(todo) + 1)).tolist()
+        ids, weights, q = ids.tolist(), weights.tolist(), self._q
+        for j, s in enumerate(todo):
+            lo, hi = bounds[j], bounds[j + 1]
+            # fsum: exact, so the same whatever the order of the feature ids (an update gives new ids)
+            self._cosines[s] = math.fsum(q.get(i, 0.0) * w for i, w in zip(ids[lo:hi], weights[lo:hi]))
+
     def cosine(self, sentence: str) -> float:
-        ids, weights = self._index.tfidf_vector_of_ids([self._term_id(t) for t in analyze(sentence)])
-        # fsum: exact, so the same whatever the order of the feature ids (an update gives new ids)
-        return math.fsum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist()))
+        if sentence not in self._cosines:
+            self.score([sentence])
+        return self._cosines[sentence]
 
 
 def highlight(sentences: list[str], scorer: SentenceScorer, question_words: set[str]) -> str:
