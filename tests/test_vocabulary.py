@@ -79,3 +79,13 @@ def test_shorthand_and_brand_names_reach_the_sentence_naming_the_drug(cli, quest
     result = cli("ask", question, "--json").json()
     assert {"term": term, "expansion": generic} in result["expansions"]
     assert generic in result["answer"]["text"] and result["missing_terms"] == []
+
+
+def test_the_tables_kept_in_the_cache_are_the_tables_read_from_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    expected = vocabulary._read_tables()
+    for _ in range(2):  # made, then read back from the cache
+        vocabulary.tables.cache_clear()
+        assert vocabulary.tables() == expected
+    assert len(list(tmp_path.rglob("vocabulary-*.marshal"))) == 1
+    vocabulary.tables.cache_clear()

@@ -298,6 +298,23 @@ def _locate_package() -> tuple[Path | None, str]:
     return None, f"{PACKAGE} is installed without its model files ({', '.join(missing)}); reinstall: {INSTALL_HINT}"
 
 
+def _installed_version(package_dir: Path) -> str:
+    """The model wheel's version, read from its dist-info beside the package (importing
+    importlib.metadata costs every `qa ask` about 10 ms); importlib.metadata where there is none."""
+    for info in sorted(package_dir.parent.glob(f"{PACKAGE}-*.dist-info")):
+        try:
+            for line in (info / "METADATA").read_text(encoding="utf-8").splitlines():
+                if line.startswith("Version:"):
+                    return line.partition(":")[2].strip()
+                if not line:
+                    break
+        except OSError:
+            continue
+    from importlib import metadata
+
+    return metadata.version(DISTRIBUTION)
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -331,12 +348,10 @@ class Encoder:
     @classmethod
     def load(cls) -> Encoder | None:
         """The installed model's encoder, or None when it is not installed (unavailable() says why)."""
-        from importlib import metadata
-
         model_dir, _ = _locate_package()
         if model_dir is None:
             return None
-        return cls(model_dir, MODEL_NAME, metadata.version(DISTRIBUTION))
+        return cls(model_dir, MODEL_NAME, _installed_version(model_dir.parent))
 
     @staticmethod
     def unavailable() -> str | None:

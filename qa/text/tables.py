@@ -35,8 +35,7 @@ def derived(name: str, build, sources: list[str | Path]):
     folder = home.cache_dir() / FOLDER
     path = folder / f"{name}-{digest}.marshal"
     try:
-        with open(path, "rb") as f:
-            return marshal.load(f)
+        return marshal.loads(path.read_bytes())  # marshal.load of the file object reads it piecemeal: slower
     except (OSError, EOFError, ValueError, TypeError):
         pass
     value = build()

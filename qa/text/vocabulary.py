@@ -43,7 +43,16 @@ def _rows(name: str):
 
 @lru_cache(maxsize=1)
 def tables() -> tuple[dict[str, str], dict[str, str]]:
-    """(terms matched as written, terms matched in any case, by their lower-case spelling)."""
+    """(terms matched as written, terms matched in any case, by their lower-case spelling); kept in
+    the cache between processes (reading 20,000 rows costs every `qa ask` about 15 ms)."""
+    from qa.text import spelling, tables as derived_tables
+
+    sources = [DATA / "drug-names.tsv", DATA / "clinical-terms.tsv", spelling.COMMON_WORDS_PATH, __file__]
+    exact, folded = derived_tables.derived("vocabulary", _read_tables, sources)
+    return exact, folded
+
+
+def _read_tables() -> tuple[dict[str, str], dict[str, str]]:
     from qa.text.spelling import common_words
 
     exact: dict[str, str] = {}
