@@ -59,7 +59,7 @@ def manifest_for(stats, settings):
     from qa.index.layout import FORMAT_VERSION
 
     return {"format": FORMAT_VERSION, "settings": settings.__dict__, "corpus": ["synthetic"],
-            "fingerprint": None, "stats": stats}
+            "fingerprint": [], "stats": stats}
 
 
 def worker(phase: str, n: int, data: Path, cache: Path, where: Path) -> dict:

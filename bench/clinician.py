@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -36,30 +37,48 @@ from qa.index.layout import Settings  # noqa: E402
 from qa.index.open_index import open_index  # noqa: E402
 from qa.search import dense  # noqa: E402
 from qa.search.engine import Engine  # noqa: E402
+from qa.search.answer import asks_for_field  # noqa: E402
 from qa.search.evaluate import read_jsonl, read_qrels  # noqa: E402
+from qa.text.analyze import words  # noqa: E402
+from qa.text.chunk import METADATA_LABELS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent.parent / "shared" / "data"
 COLUMNS = ["R@1", "MRR@10", "answer-from-conclusion", "q/s"]
 CACHE = ROOT / ".cache" / "qa-home"
 
 
+METADATA_LINE = re.compile(r"(?:^|\] )(?:%s): " % "|".join(re.escape(label) for label in METADATA_LABELS))
+
+
+def metadata_answers(answers: dict[str, str | None], questions: dict[str, str]) -> list[str]:
+    """The ids of the answers holding a metadata line ("Published: …") to a question that does not
+    ask for a field of the record."""
+    return [q for q, text in answers.items()
+            if text and METADATA_LINE.search(text) and not asks_for_field(words(questions[q]))]
+
+
 def seed_scores(engine: Engine, questions: list[dict]) -> dict:
     """The seed-dev scores, and the ids of the questions missed by each."""
-    answered, top3, unanswered = [], [], []
+    answered, expected, top3, unanswered, plain = [], [], [], [], []
     for q in questions:
         result = engine.ask(q["question"])
         answer = ((result["answer"] or {}).get("text") or "").lower()
         expect = [e.lower() for e in q["expect"]]
+        plain.append((q["id"], not metadata_answers({q["id"]: (result["answer"] or {}).get("text")},
+                                                    {q["id"]: q["question"]})))
         if q["kind"] == "answerable":
+            expected.append((q["id"], any(e in answer for e in expect)))
             answered.append((q["id"], any(e in answer for e in expect) and (result["confidence"] or 0) >= 0.5))
             texts = [h["text"].lower() for h in result["hits"][:3]]
             top3.append((q["id"], any(e in t for e in expect for t in texts)))
         else:
             unanswered.append((q["id"], result["answer"] is None))
     return {name: (sum(ok for _, ok in rows), len(rows), [i for i, ok in rows if not ok])
-            for name, rows in (("answerable, answered with confidence >= 0.5", answered),
+            for name, rows in (("answerable, answered with an expected string", expected),
+                               ("answerable, answered with confidence >= 0.5", answered),
                                ("answerable, expected string in the top 3 passages", top3),
-                               ("unanswerable, no answer", unanswered))}
+                               ("unanswerable, no answer", unanswered),
+                               ("no metadata line in an answer to a question not about the record", plain))}
 
 
 def main(argv=None) -> int:
@@ -101,6 +120,12 @@ def main(argv=None) -> int:
         log(f"## {half} half: {len(qids)} questions\n")
         table = [(f"{system}, {wording}", pubmedqa.metrics(run, qids, qrels, gold)) for (system, wording), run in runs.items()]
         log(pubmedqa.table(table, COLUMNS) + "\n")
+    for (system, wording), run in runs.items():
+        if system.startswith("qa"):
+            found = metadata_answers({q: run.answer.get(q) for q, _ in sets[wording]}, dict(sets[wording]))
+            log(f"{system}, {wording}: {len(found)} of {len(sets[wording])} answers hold a metadata line"
+                + (f" ({', '.join(found)})" if found else ""))
+    log()
 
     seed = [json.loads(line) for line in (data / "clinician" / "seed-dev.jsonl").read_text("utf-8").splitlines()
             if line.strip()]

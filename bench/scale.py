@@ -252,7 +252,7 @@ class QA:
         built = time.perf_counter()
         # the shape of qa.index.open_index._manifest, for a corpus that is no file
         manifest = {"format": FORMAT_VERSION, "settings": settings.__dict__,
-                    "corpus": [f"synthetic PubMedQA sentences, {len(texts)} passages"], "fingerprint": None,
+                    "corpus": [f"synthetic PubMedQA sentences, {len(texts)} passages"], "fingerprint": [],
                     "stats": stats, "build_seconds": round(built - started, 3),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         peak_before_save = peak_mb()

@@ -1,6 +1,8 @@
 """The extractive answer's composition (qa.search.answer.compose): which sentence leads, which follow."""
 from __future__ import annotations
 
+import pytest
+
 from qa.search import answer
 
 
@@ -87,3 +89,31 @@ def test_the_last_window_of_each_section_is_the_one_that_closes_it(tmp_path):
         assert q == index.n_passages or (int(columns.doc[q]), int(columns.section[q])) != \
             (int(columns.doc[p]), int(columns.section[p])) or index.kind(q) != "body"
     assert not any(engine.closes_section(p) for p in range(index.n_passages) if index.kind(p) != "body")
+
+
+def test_a_lead_in_a_conclusion_brings_the_rest_of_the_conclusion():
+    second = candidate("These findings support routine screening.", 2, 0.2, concludes=True)
+    lead = candidate("Screening found cancer in one patient in ten.", 2, 2.0, {"screening"}, concludes=True,
+                     follower=second)
+    result, _ = answer.compose([lead, FILLER])
+    assert result["text"] == f"{lead.text} [2] {second.text} [2]"
+    elsewhere = candidate("Screening found cancer in one patient in ten.", 2, 2.0, {"screening"}, follower=second)
+    assert answer.compose([elsewhere, FILLER])[0]["text"] == f"{elsewhere.text} [2]", "only a conclusion"
+
+
+def test_a_sentence_setting_the_study_up_never_follows():
+    background = candidate("Intravenous immunoglobulin is often tried in refractory myositis.", 2, 1.9,
+                           {"immunoglobulin"}, sets_up=True)
+    result, _ = answer.compose([BEST, background])
+    assert background.text not in result["text"]
+    assert answer.compose([BEST, NEW])[0]["citations"] == [1, 4]  # the same sentence from the results follows
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("who wrote the review", True), ("when was it published?", True), ("What kind of article is this?", True),
+    ("Which journal published it?", True), ("Is year of radical prostatectomy a predictor of outcome?", False),
+    ("Which type of diabetes responds to metformin?", False), ("what kind of treatment helps?", False)])
+def test_a_field_word_asks_for_a_field_only_when_it_is_about_the_record(question, asks):
+    from qa.text.analyze import words
+
+    assert answer.asks_for_field(words(question)) is asks

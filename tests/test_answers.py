@@ -61,6 +61,11 @@ def test_a_dose_the_library_does_not_give_is_said_so(cli):
     ("What are the common side effects of azathioprine?", "side effects"),
     ("Is methotrexate safe in pregnancy for a woman with PM?", "pregnancy"),
     ("How do we treat juvenile dermatomyositis?", "juvenile"),
+    # kinds of statement: the record names these drugs and the disease, but compares, times or counts nothing
+    ("Is tacrolimus better than cyclosporine?", "a comparison"),
+    ("What is the survival rate of dermatomyositis?", "survival"),
+    ("How long should methotrexate be continued?", "duration"),
+    ("How common is cancer in dermatomyositis?", "frequency"),
 ])
 def test_what_the_record_never_mentions_gets_no_answer_and_names_what_is_missing(cli, question, missing):
     result = cli("ask", question, "--json").json()
@@ -103,3 +108,57 @@ def test_an_answer_keeps_to_its_document_unless_the_question_lists(library):
     result = library("ask", "Is tacrolimus a glucocorticoid-sparing agent?", "--json").json()
     cited = {result["hits"][n - 1]["doc_id"] for n in result["answer"]["citations"]}
     assert cited == {"99990003"}
+
+
+def passage_blocks(out: str) -> list[tuple[list[int], str]]:
+    """(ranks, shown text) of each passage block the human output prints."""
+    import re
+
+    section = out.split("\nPassages\n", 1)[1].split("\n\nSources\n", 1)[0]
+    blocks = re.split(r"\n(?=\[\d)", section)
+    out_ = []
+    for block in blocks:
+        head = re.match(r"\[([\d, ]+)\]", block)
+        text = " ".join(line.strip() for line in block.splitlines()[:-1])  # the last line: ids and scores
+        out_.append(([int(n) for n in head.group(1).split(", ")], text[head.end():].strip()))
+    return out_
+
+
+@pytest.mark.parametrize("question", ["What starting dose of prednisone per kg should I use?",
+                                      "What treatments are options when standard therapy fails?"])
+def test_two_passages_showing_the_same_sentence_are_shown_once_under_both_numbers(cli, question):
+    result = cli("ask", question, "--json").json()
+    blocks = passage_blocks(cli("ask", question).out)
+    shown = [text for _, text in blocks]
+    assert len(shown) == len(set(shown)), "a sentence is shown once"
+    assert sorted(r for ranks, _ in blocks for r in ranks) == [h["rank"] for h in result["hits"]]
+    highlights = [h["highlight"] for h in result["hits"]]
+    if len(set(highlights)) < len(highlights):  # the case itself: windows overlap
+        assert any(len(ranks) > 1 for ranks, _ in blocks)
+
+
+def test_a_passage_the_answer_cites_shows_the_sentence_the_answer_took(cli):
+    result = cli("ask", "What treatments are options when standard therapy fails?", "--json").json()
+    cited = {h["rank"]: h["highlight"] for h in result["hits"] if h["rank"] in result["answer"]["citations"]}
+    for rank, highlight in cited.items():
+        assert f"{highlight} [{rank}]" in result["answer"]["text"]
+
+
+def test_sources_give_one_line_per_document_whatever_the_sections(cli):
+    from conftest import BEIR
+
+    question = "Does folic acid supplementation reduce methotrexate toxicity?"
+    result = cli("ask", question, "--corpus", str(BEIR), "-k", "6", "--json").json()
+    sections = {h["section"] for h in result["hits"] if h["doc_id"] == result["hits"][0]["doc_id"]}
+    assert len(sections) >= 3, "the case: passages of one document from several sections"
+    out = cli("ask", question, "--corpus", str(BEIR), "-k", "6").out
+    sources = out.split("\nSources\n", 1)[1].strip().splitlines()
+    assert len(sources) == len({h["doc_id"] for h in result["hits"]})
+    assert all(" — " + s not in out.split("\nSources\n", 1)[1] for s in sections if s)
+    # the JSON keeps each hit's own citation, its section named
+    assert any(h["citation"].endswith(" — " + h["section"]) for h in result["hits"] if h["section"])
+
+
+def test_a_comparison_the_record_makes_is_the_answer(cli):
+    result = cli("ask", "Is DM different from PM?", "--json").json()
+    assert answer_of(result).startswith("Although similar, PM and DM have different pathophysiologic mechanisms")

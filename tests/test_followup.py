@@ -1,4 +1,4 @@
-"""Follow-up questions: when a question leans on the previous one, and how the two are combined."""
+"""Follow-up questions: when a question leans on the topic before, and what the topic is."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,9 @@ import pytest
 from qa.index.build import build
 from qa.index.layout import Settings
 from qa.index.reader import Index
-from qa.search.followup import FOLLOW_UP_CUES, MIN_OWN_TERMS, context_words, effective_query, is_follow_up, opens_with_cue
+from qa.search.coverage import frames
+from qa.search.followup import (FOLLOW_UP_CUES, PRONOUNS, context_words, effective_query, is_follow_up, next_topic,
+                                opens_with_cue, points_back, topic_words)
 from qa.readers.corpus import bundled_corpus, corpus_files, read_documents
 from qa.cli.chat import known_terms
 
@@ -22,6 +24,11 @@ def known():
     return known_terms(index)
 
 
+@pytest.fixture
+def topic(known):
+    return next_topic(PREVIOUS, None, known)
+
+
 @pytest.fixture(autouse=True)
 def _home(qa_home):
     return qa_home
@@ -32,90 +39,84 @@ def test_seed_vocabulary_is_what_known_says(known):
     assert not known("france") and not known("")
 
 
-def test_what_about_takes_the_previous_content_words(known):
-    assert (effective_query("what about tacrolimus?", PREVIOUS, known)
-            == "what about tacrolimus? (treatment refractory polymyositis)")
+def test_the_topic_is_what_the_question_is_about_not_how_it_is_framed(known, topic):
+    # "treatment" and "helps" frame the question (frequent English words); the disease names it
+    assert frames("treatment") and frames("helps") and not frames("polymyositis")
+    assert topic == "refractory polymyositis"
 
 
-def test_the_example_of_the_issue(known):
-    assert (effective_query("what about tacrolimus?", "refractory polymyositis treatment", known)
-            == "what about tacrolimus? (refractory polymyositis treatment)")
+def test_what_about_takes_the_topic(known, topic):
+    assert effective_query("what about tacrolimus?", topic, known) == "what about tacrolimus? (refractory polymyositis)"
 
 
 @pytest.mark.parametrize("question", ["and the dose?", "And the dose?", "is it better?", "Does it work?",
                                       "are they safe?", "It works?", "they help?", "also azathioprine?",
-                                      "how about methotrexate and prednisone?", "what of rituximab?"])
-def test_cues_and_short_questions_lean_on_the_previous_one(question, known):
-    query = effective_query(question, PREVIOUS, known)
-    assert query.startswith(question + " (")
-    assert "polymyositis" in query
+                                      "how about methotrexate and prednisone?", "what of rituximab?",
+                                      "who wrote it", "what are its side effects?", "is this common?"])
+def test_a_cue_or_a_pronoun_leans_on_the_topic(question, known, topic):
+    query = effective_query(question, topic, known)
+    assert query == f"{question} (refractory polymyositis)"
 
 
-def test_a_cue_is_followed_even_with_enough_terms_of_its_own(known):
-    question = "and what about rituximab for nonresponding patients with polymyositis?"
-    assert len({t for t in ["rituximab", "nonrespond", "patient", "polymyos"] if known(t)}) >= MIN_OWN_TERMS
-    assert effective_query(question, PREVIOUS, known) == question + " (treatment refractory)"
-
-
-def test_question_with_enough_content_stands_alone(known):
-    question = "Is rituximab used for nonresponding patients?"
+@pytest.mark.parametrize("question", ["tacrolimus?", "what is the dose of mycophenolate?", "zebra giraffe",
+                                      "which reference is from the Lancet?", "Is rituximab used for nonresponding "
+                                      "patients?", "What is the capital of France?"])
+def test_any_other_question_stands_alone_however_short(question, known, topic):
     assert not is_follow_up(question, known)
-    assert effective_query(question, PREVIOUS, known) == question
+    assert effective_query(question, topic, known) == question
 
 
-def test_one_known_term_is_too_little(known):
-    assert is_follow_up("tacrolimus?", known)
-    assert effective_query("tacrolimus?", PREVIOUS, known) == "tacrolimus? (treatment refractory polymyositis)"
+def test_an_it_that_opens_a_clause_does_not_point_back_when_the_question_says_its_topic(known, topic):
+    question = "Is it safe to give rituximab to patients with polymyositis?"
+    assert not points_back(question) and not is_follow_up(question, known)
+    # too little of its own: "it" is then what was asked about before
+    assert is_follow_up("is it safe to use?", known)
 
 
-def test_unknown_words_do_not_count_as_content(known):
-    # two content words, neither in the corpus: the question leans on the context
-    assert is_follow_up("zebra giraffe", known)
+def test_a_cue_is_followed_even_with_enough_terms_of_its_own(known, topic):
+    question = "and what about rituximab for nonresponding patients with polymyositis?"
+    assert effective_query(question, topic, known) == question + " (refractory)"
 
 
-def test_no_previous_query_means_no_change(known):
+def test_no_topic_means_no_change(known):
     assert effective_query("what about tacrolimus?", None, known) == "what about tacrolimus?"
     assert effective_query("  and the dose?  ", "", known) == "and the dose?"
-
-
-def test_words_the_question_has_are_not_repeated(known):
-    query = effective_query("what about polymyositis treatments?", PREVIOUS, known)
-    assert query == "what about polymyositis treatments? (refractory)"
 
 
 def test_context_words_are_in_order_and_once(known):
     previous = "Polymyositis: rituximab or tacrolimus for polymyositis? Rituximab!"
     assert context_words(previous, known) == ["polymyositis", "rituximab", "tacrolimus"]
-
-
-def test_stop_words_and_unknown_words_are_not_context(known):
-    assert context_words("What is the best therapy for a zebra in France?", known) == ["best", "therapy"]
+    assert topic_words("What is the best therapy for a zebra in France?", known) == []
 
 
 def test_nothing_to_add_leaves_the_question(known):
     assert effective_query("and polymyositis?", "polymyositis", known) == "and polymyositis?"
 
 
-def test_follow_ups_chain(known):
-    first = effective_query("what about tacrolimus?", PREVIOUS, known)
-    second = effective_query("and the dose?", first, known)
-    assert second == "and the dose? (tacrolimus treatment refractory polymyositis)"
+def test_one_turn_of_context_never_a_pile(known, topic):
+    # a follow-up that names a topic of its own becomes the topic; one that does not keeps it
+    second = next_topic("what about tacrolimus?", topic, known)
+    assert second == "tacrolimus"
+    assert effective_query("and the dose?", second, known) == "and the dose? (tacrolimus)"
+    third = next_topic("and the dose?", second, known)
+    assert third == "tacrolimus"
+    assert next_topic("what about rituximab?", third, known) == "rituximab"
 
 
-def test_cues_match_whole_words_only():
-    assert opens_with_cue("It helps?") and opens_with_cue("what about it")
-    assert not opens_with_cue("Its dose?") and not opens_with_cue("Italy and rituximab")
+def test_cues_and_pronouns_match_whole_words_only():
+    assert opens_with_cue("And then?") and opens_with_cue("what about it")
     assert not opens_with_cue("Andersen disease") and not opens_with_cue("what rituximab")
+    assert points_back("It helps?") and points_back("Its dose?") and points_back("who wrote it")
+    assert not points_back("Italy and rituximab") and not points_back("the thesis of Thistle")
 
 
-def test_the_cue_list_is_data():
-    assert "what about" in FOLLOW_UP_CUES and "and" in FOLLOW_UP_CUES
+def test_the_cue_lists_are_data():
+    assert "what about" in FOLLOW_UP_CUES and "and" in FOLLOW_UP_CUES and "it" in PRONOUNS
     assert all(c == c.lower().strip() for c in FOLLOW_UP_CUES)
 
 
 def test_a_small_known_set_works_too():
-    vocabulary = {"rituximab", "dermatomyos", "dose"}
-    known = vocabulary.__contains__
-    assert effective_query("and the dose?", "rituximab in dermatomyositis", known) == \
-        "and the dose? (rituximab dermatomyositis)"
-    assert effective_query("rituximab dose", "dermatomyositis", known) == "rituximab dose"
+    known = {"rituximab", "dermatomyos", "dose"}.__contains__
+    topic = next_topic("rituximab in dermatomyositis", None, known)
+    assert effective_query("and the dose?", topic, known) == "and the dose? (rituximab dermatomyositis)"
+    assert effective_query("rituximab dose", topic, known) == "rituximab dose"

@@ -37,7 +37,7 @@ def test_chat_in_a_terminal(tmp_path):
         child.expect(r"Ytterberg SR")
         child.expect(PROMPT)
         child.sendline("what about tacrolimus?")
-        child.expect(re.escape("\x1b[2msearched for: what about tacrolimus? (reason optimistic rituximab)"))
+        child.expect(re.escape("\x1b[2msearched for: what about tacrolimus? (optimistic rituximab)"))
         child.expect(PROMPT)
         child.sendline("/cite 1 bibtex")
         child.expect(re.escape("@article{"))
@@ -74,7 +74,15 @@ def test_piped_questions_get_plain_answers(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     assert "\x1b" not in out and "qa>" not in out
     assert "Answer" in out and "Ytterberg SR" in out and "[1]" in out
-    assert "searched for: what about tacrolimus? (reason optimistic rituximab)" in out
+    assert "searched for: what about tacrolimus? (optimistic rituximab)" in out
+
+
+def test_piped_bare_help_and_quit_are_the_commands(tmp_path):
+    proc = run_subprocess([], tmp_path / "home", stdin=f"Help\nQUIT\n{QUESTION}\n".encode())
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "/cite N|ID" in out, "help lists the commands"
+    assert "Answer" not in out and "Ytterberg" not in out, "nothing is asked after quit"
 
 
 def test_the_banner_wraps_to_a_narrow_terminal(tmp_path):

@@ -106,9 +106,10 @@ OFF_TOPIC = ["What is the capital of France?", "Which football team won the cup?
 
 @needs_model
 def test_a_question_sharing_no_word_with_the_record_reaches_it_by_meaning(cli):
-    lexical = cli("ask", "Is IVIG effective?", "--json", "--no-semantic").json()
+    # (IVIG is no longer such a question: qa/text/vocabulary.py knows what papers write for it)
+    lexical = cli("ask", "Do antibody infusions help?", "--json", "--no-semantic").json()
     assert lexical["hits"] == []
-    result = cli("ask", "Is IVIG effective?", "--json").json()
+    result = cli("ask", "Do antibody infusions help?", "--json").json()
     assert result["hits"] and all(isinstance(h["dense"], float) for h in result["hits"])
     assert "gammaglobulin" in " ".join(h["text"] for h in result["hits"][:3])
 

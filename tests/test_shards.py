@@ -270,6 +270,9 @@ def test_the_cli_serves_a_sharded_index_as_one(tmp_path, cli):
     batch = [["batch", str(questions), "--no-semantic", "--workers", "2"], ["batch", str(questions), "--no-semantic"]]
     outputs = [cli(*c, *sharded) for c in batch] + [cli(*batch[1], *one)]
     assert all(o.code == 0 for o in outputs) and outputs[0].out == outputs[1].out == outputs[2].out
+    # a TREC run ranks documents only (no answers composed): the same run
+    trec = [cli("batch", str(questions), "--no-semantic", "--format", "trec", *c) for c in (one, sharded)]
+    assert trec[0].code == trec[1].code == 0 and trec[0].out == trec[1].out and trec[0].out.count("\n") >= 5
 
 
 def test_cluster_without_ray_says_how_to_install_it(tmp_path, cli, monkeypatch):

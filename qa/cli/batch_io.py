@@ -206,6 +206,14 @@ def empty_result(qid: str, question: str, error: str | None = None) -> dict:
     return result
 
 
+def documents_result(qid: str, question: str, documents: list[tuple[str, float]]) -> dict:
+    """The result a TREC run is written from: ranked documents only, each with its `doc_score`."""
+    result = empty_result(qid, question)
+    # a document's score is its best passage's: that passage's `score` and the document's `doc_score`
+    result["hits"] = [{"doc_id": doc_id, "score": score, "doc_score": score} for doc_id, score in documents]
+    return result
+
+
 class ResultWriter:
     """Streams results to `out` (a text stream) in the order they are written.
 

@@ -19,7 +19,7 @@ from prompt_toolkit.completion import Completer, Completion
 from qa import files
 from qa.cite import CITATION_FORMATS, bibtex_reference, reference_document
 from qa.errors import QAError
-from qa.search.followup import effective_query
+from qa.search.followup import effective_query, next_topic
 from qa.models import Document
 from qa.cli.render import (DEFAULT_WIDTH, render_document, wrap, render_explain, render_json, render_markdown,
                      render_result, render_sources)
@@ -48,6 +48,7 @@ NUMBERS = "N is a number of the list printed last: a passage of the last answer,
 INLINE_FILTERS = ("Filters inside a question: year:2005..2010 author:NAME journal:TEXT section:NAME "
                   "source:ID (a key twice: either value; two keys: both).")
 ALIASES = {"/exit": "/quit", "/q": "/quit", "/?": "/help"}
+BARE_COMMANDS = ("help", "quit", "exit")  # words that are commands even without their slash
 KEYS = [("Tab", "complete a command or a word of the corpus"),
         ("Ctrl-R", "search the history; → or Ctrl-E takes the grey suggestion"),
         ("Ctrl-C", "abandon the line"), ("Ctrl-D", "leave")]
@@ -85,7 +86,7 @@ class Chat:
         self.searched: str | None = None  # the query the last result was asked with
         self.shown = 0  # passages of the last result shown so far
         self.requested = 0  # passages asked of the engine for it (fewer came: there are no more)
-        self.previous_query: str | None = None  # the context of follow-ups; None after /new
+        self.topic: str | None = None  # what follow-ups lean on (qa/search/followup.py); None after /new
         self.transcript: list[dict] = []
         self.pending: list[str] = []  # lines of a long text not shown yet (/more shows them)
         self.listed: str | None = None  # what a number N means: "passages" (an answer) or "sources"
@@ -125,20 +126,22 @@ class Chat:
         line = clean(line).strip()
         if not line:
             return ""
+        if line.rstrip("?!. ").lower() in BARE_COMMANDS:  # "help", "Quit", "exit." typed without the slash
+            return self.command("/" + line.rstrip("?!. ").lower())
         if line.startswith("/"):
             return self.command(line)
         return self.ask(line)
 
     def ask(self, question: str) -> str:
         self.pending = []
-        query = effective_query(question, self.previous_query, self.known)
+        query = effective_query(question, self.topic, self.known)
         result = self.engine.ask(query, k=self.k, filters=self.filters)
         result["question"] = question  # what was typed; "query" says what was searched
         self.last, self.searched, self.shown, self.requested = result, query, 0, self.k
         self.listed = "passages"
         self.transcript.append(result)
         if result["hits"]:
-            self.previous_query = result.get("query") or query
+            self.topic = next_topic(question, self.topic, self.known)
         if self.json:
             self.shown = len(result["hits"])
             return render_json(result)
@@ -245,8 +248,9 @@ class Chat:
         st = self.style
         rows = [(usage, what.format(k=self.k)) for usage, what in COMMANDS.values()]
         wide = max(len(u) for u, _ in rows)
-        out = [st.bold("Ask a question in plain English; a short follow-up (\"what about tacrolimus?\") "
-                       "continues the previous one.")]
+        out = [st.bold("Ask a question in plain English. A follow-up continues the topic of the one "
+                       "before when it says so: it opens with \"and\", \"what about\", \"also\", or points back "
+                       "(\"it\", \"they\", \"this\"); any other question stands alone.")]
         out += [f"  {st.accent(u.ljust(wide))}  {w}" for u, w in rows]
         out += [f"  {st.accent(key.ljust(wide))}  {what}" for key, what in KEYS]
         out += wrap(NUMBERS, self.width) + wrap(INLINE_FILTERS, self.width)
@@ -355,7 +359,7 @@ class Chat:
         return f"Saved {n} question{'s' if n != 1 else ''} with their answers and sources to {clean(str(path))}."
 
     def cmd_new(self, args) -> str:
-        self.previous_query, self.last, self.searched, self.shown, self.listed = None, None, None, 0, None
+        self.topic, self.last, self.searched, self.shown, self.listed = None, None, None, 0, None
         return "New topic: the next question stands on its own."
 
     def cmd_quit(self, args) -> str:

@@ -68,8 +68,7 @@ def cmd_eval(args) -> int:
         bar = Progress(len(questions), "queries")
         run = {}
         for done, q in enumerate(questions, 1):
-            hits = engine.ask(q.question, k=args.depth, qid=q.id, per_document=True)["hits"]
-            run[q.id] = {h["doc_id"]: h["score"] for h in hits}
+            run[q.id] = dict(engine.rank_documents(q.question, k=args.depth))
             bar.update(done)
         bar.close()
         source = "qa"

@@ -9,7 +9,6 @@ import stat
 import sys
 
 from qa import __version__
-from qa.cli import evaluation, indexes, library, questions
 from qa.errors import DamagedIndex, QAError, UsageError
 
 EXAMPLES = """\
@@ -37,19 +36,37 @@ rebuilt when a corpus file changes.
 """
 
 
-def parser() -> argparse.ArgumentParser:
+# The module of qa/cli/ that defines each command (its parser and what runs it), in the order of --help.
+MODULES = {"chat": "questions", "ask": "questions", "batch": "questions", "index": "indexes", "cache": "indexes",
+           "add": "library", "sources": "library", "show": "library", "cite": "library", "remove": "library",
+           "eval": "evaluation"}
+
+
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given a command, only its module is imported and only its
+    parsers built (a command starts sooner); otherwise all of them (--help, a mistyped command).
+    `p.run` maps each command built to the function that runs it."""
+    import importlib
+
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(prog="qa", description="Ask questions of biomedical literature; every "
                                 "answer comes with its citations.", epilog=EXAMPLES, formatter_class=fmt)
     p.add_argument("--version", action="version", version=f"qa {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (questions, indexes, library, evaluation):
+    names = [MODULES[command]] if command in MODULES else list(dict.fromkeys(MODULES.values()))
+    p.run = {}
+    for name in names:
+        module = importlib.import_module(f"qa.cli.{name}")
         module.add_parsers(sub, fmt)
+        p.run.update(module.COMMANDS)
     p.commands = sub.choices  # each command's parser, for usage errors found after parsing
     return p
 
 
-COMMANDS = {**questions.COMMANDS, **indexes.COMMANDS, **library.COMMANDS, **evaluation.COMMANDS}
+def _command(argv: list[str]) -> str | None:
+    """The command argv names: its first argument that is not an option (qa itself takes no option
+    with a value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 # commands that print nothing before their answer: run again on a rebuilt index when damage is
@@ -58,10 +75,10 @@ RETRY_WHEN_DAMAGED = ("ask", "sources", "show", "cite", "eval", "index")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser()
     # bytes that are not UTF-8 arrive as lone surrogates; they cannot be printed back
     argv = [a.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             for a in (sys.argv[1:] if argv is None else argv)]
+    p = parser(_command(argv))
     args = p.parse_args(argv)
     if not args.command:
         if not _stdin_readable():  # nothing to chat with (no terminal, no pipe): say how to use qa
@@ -70,13 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         args = p.parse_args(["chat"])
     try:
         try:
-            return COMMANDS[args.command](args)
+            return p.run[args.command](args)
         except DamagedIndex:
             if args.command not in RETRY_WHEN_DAMAGED:
                 raise
             # nothing was printed yet: the build is marked damaged, so opening it again rebuilds it
             # (and says why); then the command runs once more
-            return COMMANDS[args.command](args)
+            return p.run[args.command](args)
     except UsageError as e:
         p.commands[args.command].error(str(e))  # its usage, then "qa COMMAND: error: …"; exit 2
     except QAError as e:

@@ -153,11 +153,11 @@ def open_index_for(args, rebuild: bool = False):
 def semantic_for(args, index, opt_in: bool = False, embed_up_to: int | None = None):
     """The index's semantic stage (qa/search/dense.py), or None with --no-semantic, without the
     model, or when its passages are not embedded; embedding shows progress on a terminal."""
+    if getattr(args, "no_semantic", False):
+        return None
     from qa.cli.terminal import Progress
     from qa.search import dense
 
-    if getattr(args, "no_semantic", False):
-        return None
     bar = Progress(1, "embedding")
     try:
         return dense.stage(index, opt_in=opt_in, progress=bar.update,

@@ -104,6 +104,9 @@ def cmd_chat(args) -> int:
     from qa.cli.chat import Chat
     from qa.cli.terminal import Style, clean, counted, use_color
 
+    from qa.cli.allocator import keep_freed_memory
+
+    keep_freed_memory()
     interactive = isatty(sys.stdin) and isatty(sys.stdout)
     started = time.perf_counter()
     index, built = open_index_for(args)
@@ -150,6 +153,9 @@ def cmd_batch(args) -> int:
     from qa.cli.batch_io import read_questions
     from qa.cli.terminal import Progress, counted, one_line
 
+    from qa.cli.allocator import keep_freed_memory
+
+    keep_freed_memory()  # every question allocates the same arrays again: keep them mapped
     fmt = output_format(args.format, args.output)
     questions = read_questions(args.input)
     filters = filters_from(args)

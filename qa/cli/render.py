@@ -90,20 +90,49 @@ def _only_expanded(query: str, question: str, expansions: list[dict]) -> bool:
     return added <= {w for e in expansions for w in _WORD.findall(clean(str(e.get("expansion", ""))))}
 
 
+def document_citation(hit: dict) -> str:
+    """The citation a hit's document is listed under in Sources: its section left out, so a
+    document's passages share one line (a reference entry cites its own work)."""
+    citation = clean(hit["citation"] or hit["doc_id"] or "")
+    section = clean(hit.get("section") or "")
+    if section and citation.endswith(f" — {section}"):
+        return citation[: -len(f" — {section}")]
+    return citation
+
+
 def source_groups(hits: Iterable[dict]) -> list[tuple[list[int], str]]:
-    """Citations of the hits, each once, with the ranks of the hits citing it, in rank order."""
+    """One line per cited work, with the ranks of the hits citing it, in rank order."""
     groups: dict[str, list[int]] = {}
     for hit in hits:
-        groups.setdefault(clean(hit["citation"] or hit["doc_id"] or ""), []).append(hit["rank"])
+        groups.setdefault(document_citation(hit), []).append(hit["rank"])
     return [(ranks, citation) for citation, ranks in groups.items()]
+
+
+def same_sentence_groups(hits: list[dict]) -> list[list[dict]]:
+    """The hits in rank order, those whose shown sentence is the same as a better hit's (windows
+    overlap) joined to it: each sentence is shown once."""
+    groups: list[list[dict]] = []
+    at: dict[tuple[str, str], int] = {}
+    for hit in hits:
+        shown = clean(hit["highlight"] or "") or clean(hit["text"] or "")
+        key = (hit["doc_id"] or "", shown)
+        if shown and key in at:
+            groups[at[key]].append(hit)
+            continue
+        at[key] = len(groups)
+        groups.append([hit])
+    return groups
 
 
 def ranks_label(ranks: list[int]) -> str:
     return "[" + ", ".join(str(r) for r in ranks) + "]"
 
 
-def passage_lines(hit: dict, terms: set[str], style: Style, width: int) -> list[str]:
-    head = f"[{hit['rank']}]"
+def passage_lines(hits: list[dict], terms: set[str], style: Style, width: int) -> list[str]:
+    """A passage as the output shows it: its best sentence, with the ranks, ids and scores of
+    the hits (one, or several that show the same sentence)."""
+    hit = hits[0]
+    head = ranks_label([h["rank"] for h in hits])
     pad = " " * (len(head) + 1)
     text = clean(hit["text"] or "")
     shown = clean(hit["highlight"] or "") or text
@@ -123,7 +152,7 @@ def passage_lines(hit: dict, terms: set[str], style: Style, width: int) -> list[
         else:
             out.append(emphasize(line, terms, style))
     out = [re.sub(r"…", style.dim("…"), line) if style.enabled else line for line in out]
-    out.append(pad + style.dim(f"{clean(hit['passage_id'])}  score {hit['score']:.3f}"))
+    out.append(pad + style.dim("  ·  ".join(f"{clean(h['passage_id'])}  score {h['score']:.3f}" for h in hits)))
     return out
 
 
@@ -153,12 +182,12 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
             shown = math.floor(low * 100) / 100
             out.append(style.warning(f"  low confidence ({shown:.2f}): these passages may not answer the question"))
         out.append("")
-    elif answer and result.get("missing_terms") and first == 1:
+    elif answer and first == 1:
         out += [style.warning(x) for x in wrap(not_said(result), width)] + [""]
     if hits:
         out.append(style.bold("Passages"))
-        for hit in hits:
-            out += passage_lines(hit, terms, style, width)
+        for group in same_sentence_groups(hits):
+            out += passage_lines(group, terms, style, width)
         out.append("")
         out.append(style.bold("Sources"))
         for ranks, citation in source_groups(hits):
@@ -171,7 +200,10 @@ def render_result(result: dict, style: Style, width: int = DEFAULT_WIDTH, *, fir
 
 
 def not_said(result: dict) -> str:
-    """"Nothing in your library mentions dose with mycophenolate; the closest passages:"."""
+    """"Nothing in your library mentions dose with mycophenolate; the closest passages:"; without
+    missing terms, that no sentence found answers the question."""
+    if not result.get("missing_terms"):
+        return "No sentence of these passages answers the question; the closest passages:"
     missing = " or ".join(clean(w) for w in result.get("missing_terms") or [])
     said = " and ".join(clean(w) for w in result.get("covered_terms") or [])
     return f"Nothing in your library mentions {missing}" + (f" with {said}" if said else "") + \
@@ -335,10 +367,12 @@ def render_markdown(turns: list[dict], heading: str = "qa conversation", about: 
             out += [f"**Answer.** {_md(result['answer']['text'])}", ""]
         out.append("**Passages**")
         out.append("")
-        for hit in result["hits"]:
+        for group in same_sentence_groups(result["hits"]):
+            hit = group[0]
             section = f"*{_md(hit['section'])}:* " if hit.get("section") else ""
-            out.append(f"{hit['rank']}. {section}{_md(hit['highlight'] or hit['text'])} "
-                       f"(`{clean(hit['passage_id'])}`, score {hit['score']:.3f})")
+            ids = "; ".join(f"`{clean(h['passage_id'])}`, score {h['score']:.3f}" for h in group)
+            out.append(f"{', '.join(str(h['rank']) for h in group)}. {section}{_md(hit['highlight'] or hit['text'])} "
+                       f"({ids})")
         out.append("")
         out.append("**Sources**")
         out.append("")

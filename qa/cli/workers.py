@@ -36,7 +36,7 @@ from multiprocessing.connection import wait as wait_for
 from pathlib import Path
 
 from qa import errors
-from qa.cli.batch_io import Question, ResultWriter, empty_result
+from qa.cli.batch_io import Question, ResultWriter, documents_result, empty_result
 
 KILL_AFTER_ENV = "QA_TEST_KILL_WORKER_AFTER"
 HANG_AFTER_ENV = "QA_TEST_HANG_WORKER_AFTER"
@@ -45,11 +45,15 @@ MAX_CHUNK = 16  # questions a worker answers per message; small enough to balanc
 WINDOW_PER_WORKER = 4  # chunks out (sent or waiting to be written) per worker: the reorder bound
 
 
-def answer_one(engine, q: Question, k: int, per_document: bool, filters) -> dict:
-    """One question's result; a failure becomes an `error` field, never an exception."""
+def answer_one(engine, q: Question, k: int, per_document: bool, filters, documents_only: bool = False) -> dict:
+    """One question's result; a failure becomes an `error` field, never an exception.
+    documents_only (a TREC run): only the ranked documents and their scores, which is all that
+    format prints; no hits, answer or confidence are made."""
     if q.error:
         return empty_result(q.id, q.question, error=q.error)
     try:
+        if documents_only:
+            return documents_result(q.id, q.question, engine.rank_documents(q.question, k=k, filters=filters))
         return engine.ask(q.question, k=k, qid=q.id, per_document=per_document, filters=filters)
     except errors.ShardUnavailable:  # not the question's fault: every later one would fail too, so the batch stops
         raise
@@ -97,15 +101,20 @@ class InProcess:
 
     def __init__(self, engine, questions: list[Question], k: int, per_document: bool, filters, fmt: str):
         self.engine, self.questions, self.fmt = engine, questions, fmt
-        self.options = (k, per_document, filters)
+        self.options = (k, per_document, filters, fmt == "trec")
 
     def writer(self, out) -> ResultWriter:
         return ResultWriter(self.fmt, out)
 
+    PREPARED = 64  # questions embedded together ahead of answering (the semantic stage)
+
     def __iter__(self):
-        for q in self.questions:
-            result = answer_one(self.engine, q, *self.options)
-            yield result["id"], result.get("error"), result
+        for start in range(0, len(self.questions), self.PREPARED):
+            chunk = self.questions[start:start + self.PREPARED]
+            self.engine.prepare([q.question for q in chunk if not q.error])
+            for q in chunk:
+                result = answer_one(self.engine, q, *self.options)
+                yield result["id"], result.get("error"), result
 
     def close(self) -> None:
         pass
@@ -319,7 +328,10 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
     """A worker: load the index by memory map, then answer chunks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
     try:
+        from qa.cli.allocator import keep_freed_memory
         from qa.search.engine import Engine
+
+        keep_freed_memory()  # a spawned worker does not inherit the parent's setting
 
         k, per_document, filters, fmt, semantic = options
         index = _load_index(build_dir)
@@ -336,9 +348,10 @@ def _worker_main(number: int, build_dir: str, conn, options: tuple, parent_pid: 
             if task is None:
                 return
             c, questions = task
+            engine.prepare([q.question for q in questions if not q.error])
             results = []
             for q in questions:
-                result = answer_one(engine, q, k, per_document, filters)
+                result = answer_one(engine, q, k, per_document, filters, fmt == "trec")
                 results.append((result["id"], result.get("error"), format_result(fmt, result, header)))
                 answered += 1
                 if answered == kill_after:

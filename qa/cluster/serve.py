@@ -46,6 +46,12 @@ class PartialEngine(Engine):
         except ShardLost:
             return super().ask(*args, **kwargs)
 
+    def rank_documents(self, *args, **kwargs) -> list:
+        try:
+            return super().rank_documents(*args, **kwargs)
+        except ShardLost:
+            return super().rank_documents(*args, **kwargs)
+
 
 class ShardActor:
     """One shard, in a Ray actor (its methods are those of ShardServer, by name)."""

@@ -55,11 +55,23 @@ def posting_impacts(tf: np.ndarray, passages: np.ndarray, lengths: np.ndarray, d
     return out
 
 
+class Buffers:
+    """Score arrays of one index, reused by every question: a fresh array of all passages per
+    question is memory the allocator returns to the kernel and maps again (page faults). Each
+    question leaves them zeroed where it wrote."""
+
+    def __init__(self, n_passages: int):
+        self.scores = np.zeros(n_passages)
+        self.seen = np.zeros(n_passages, dtype=bool)
+
+
 def accumulate(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-               term_ids: np.ndarray, weights: np.ndarray, n_passages: int):
+               term_ids: np.ndarray, weights: np.ndarray, n_passages: int, buffers: Buffers | None = None):
     """Sum weighted posting lists of the query terms: cost follows their postings.
 
-    Returns (passages touched, their scores); untouched passages score 0.
+    Returns (passages touched, their scores); untouched passages score 0. buffers: the index's
+    reusable score arrays (made for this call when not given); the sums are the same either way
+    (each passage's contributions added in posting order, from 0).
     """
     if len(term_ids) == 0:
         return np.empty(0, np.int64), np.empty(0, np.float64)
@@ -74,11 +86,15 @@ def accumulate(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     contrib = data[offsets].astype(np.float64) * np.repeat(weights, lengths)
     if total > n_passages // 8:
         # many postings: one dense pass over all passages beats sorting the postings
-        dense = np.bincount(passages, weights=contrib, minlength=n_passages)
-        seen = np.zeros(n_passages, dtype=bool)
+        buffers = buffers or Buffers(n_passages)
+        scores, seen = buffers.scores, buffers.seen
+        np.add.at(scores, passages, contrib)  # in posting order, as bincount adds them
         seen[passages] = True
         touched = np.flatnonzero(seen)
-        return touched, dense[touched]
+        out = scores[touched]
+        scores[touched] = 0.0
+        seen[touched] = False
+        return touched, out
     touched, inverse = np.unique(passages, return_inverse=True)
     scores = np.bincount(inverse, weights=contrib, minlength=len(touched))
     return touched.astype(np.int64), scores

@@ -99,10 +99,12 @@ class CheckedArray:
     their ranges check them with check_rows and then index .raw."""
 
     def __init__(self, raw: np.memmap, checker: FileChecker):
-        self.raw, self.checker = raw, checker
+        self.checker = checker
         self.offset = int(raw.offset)
         if self.offset < mmap.ALLOCATIONGRANULARITY:  # numpy mapped the file from byte 0
             checker.use(getattr(raw, "_mmap", None))
+        self.raw = np.asarray(raw)  # the same mapping, without np.memmap's Python __getitem__
+        self._checked: set[tuple[int, int]] = set()  # row ranges known good
         self.row = int(raw.strides[0]) if raw.ndim else raw.itemsize
 
     shape = property(lambda self: self.raw.shape)
@@ -119,6 +121,21 @@ class CheckedArray:
     def check_ranges(self, starts: np.ndarray, ends: np.ndarray) -> None:
         """Rows [starts[i], ends[i]) for every i, in one vectorised pass over their blocks."""
         starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+        if len(starts) <= self.REMEMBERED_BATCH:  # the posting lists of a question's terms: asked again and again
+            pairs = list(zip(starts.tolist(), ends.tolist()))
+            if self._checked.issuperset(pairs):
+                return
+            self._check_ranges(starts, ends)
+            if len(self._checked) > self.REMEMBERED:
+                self._checked.clear()
+            self._checked.update(pairs)
+            return
+        self._check_ranges(starts, ends)
+
+    REMEMBERED = 100_000  # ranges remembered as checked, at most
+    REMEMBERED_BATCH = 64  # calls with more ranges are not remembered
+
+    def _check_ranges(self, starts: np.ndarray, ends: np.ndarray) -> None:
         keep = ends > starts
         if not keep.any():
             return

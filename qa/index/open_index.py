@@ -12,7 +12,6 @@ from qa import errors, locking
 from qa.files import remove_dead_temporaries
 from qa.errors import QAError
 from qa.index import shards, store
-from qa.index.build import build
 from qa.index.cache import index_dir_for, mark_used
 from qa.index.layout import FORMAT_VERSION, Settings
 from qa.index.reader import Index
@@ -94,6 +93,8 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
                 return load_build(final, serve=serve), True
             except OSError as e:
                 unwritable = e
+        from qa.index.build import build  # only when building: a question on a built index never needs it
+
         built = build(docs, settings, progress=progress)
         manifest = _manifest(settings, files_fp, corpus, built.stats, time.perf_counter() - started)
         try:

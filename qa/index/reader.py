@@ -76,6 +76,15 @@ class Index:
             raise ValueError("string tables do not match the manifest")
 
     @property
+    def score_buffers(self):
+        """The BM25 score arrays every question of this index reuses (qa/index/bm25.py), made on first use."""
+        if getattr(self, "_score_buffers", None) is None:
+            from qa.index.bm25 import Buffers
+
+            self._score_buffers = Buffers(self.n_passages)
+        return self._score_buffers
+
+    @property
     def settings(self) -> Settings:
         return Settings(**self.manifest["settings"])
 
@@ -122,6 +131,11 @@ class Index:
     def tfidf_vector_of_ids(self, term_ids: list[int]):
         t = self.tfidf
         return tfidf.transform(self.term_features(term_ids), t.bigrams, t.bigram_feature, t.idf)
+
+    def tfidf_vectors_of_ids(self, texts: list[list[int]]):
+        """The vectors of several texts' term ids at once: (text of each entry, feature ids, weights)."""
+        t = self.tfidf
+        return tfidf.transform_many([self.term_features(ids) for ids in texts], t.bigrams, t.bigram_feature, t.idf)
 
     def cosine(self, passages, q_ids, q_weights):
         """TF-IDF cosine of stored passages with a query vector."""

@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 
 from qa.index import bm25 as bm25_formula, store, tfidf
-from qa.index.build import abbreviation_tables, build
 from qa.index.checksums import raw
 from qa.index.layout import KINDS, FORMAT_VERSION, Abbreviations, Settings, Tfidf, Words, index_data
 from qa.models import Document
@@ -222,6 +221,8 @@ def reduce(parts: list[ShardStats], settings: Settings) -> Reduced:
     definitions = Counter()
     for s in parts:
         definitions.update(abbreviations.definitions_from_rows(s.definitions))
+    from qa.index.build import abbreviation_tables  # the builder: only when building (qa ask never needs it)
+
     abbrev = abbreviation_tables(definitions)
     length = sum(s.length for s in parts)
     own = sum(s.own_length for s in parts)
@@ -248,6 +249,8 @@ def _shard_manifest(manifest: dict, **more) -> dict:
 def build_part(docs: list[Document], settings: Settings, target: str, whole_documents: bool,
                number: int) -> ShardStats:
     """Build the index of one shard's documents (weighed with its own statistics) into `target`."""
+    from qa.index.build import build
+
     started = time.perf_counter()
     built = build(docs, settings, whole_documents=whole_documents)
     manifest = {"format": FORMAT_VERSION, "settings": settings.__dict__, "stats": built.stats,

@@ -317,7 +317,8 @@ class BuildFiles:
     def array(self, file_name: str):
         values = np.load(self.build_dir / file_name, mmap_mode="r")
         checker = self.checkers.get(file_name)
-        return checksums.CheckedArray(values, checker) if checker else values
+        # a plain ndarray over the mapping: np.memmap's Python __getitem__ costs a microsecond a read
+        return checksums.CheckedArray(values, checker) if checker else np.asarray(values)
 
     def table(self, stem: str, parts: int = 1) -> StringTable:
         return StringTable(self.build_dir, stem, parts, self.array, self.checkers.get)

@@ -125,6 +125,36 @@ def transform(term_features: list[int], bigrams: np.ndarray, bigram_feature: np.
     return ids, weights
 
 
+def transform_many(texts: list[list[int]], bigrams: np.ndarray, bigram_feature: np.ndarray, idf: np.ndarray):
+    """`transform` of several texts in one vectorised pass: (the text of each entry, feature ids,
+    weights), entries by text and then by feature. Each text's entries are exactly those
+    `transform` gives it alone (row_sums adds each row's squares in the same order)."""
+    owners, features, keys, key_owners = [], [], [], []
+    for j, term_features in enumerate(texts):
+        for f in term_features:
+            if f >= 0:
+                owners.append(j)
+                features.append(f)
+        if len(bigrams):
+            for a, b in zip(term_features, term_features[1:]):
+                if a >= 0 and b >= 0:
+                    keys.append(a * int(KEY) + b)
+                    key_owners.append(j)
+    if keys:
+        pos, found = find_keys(bigrams, np.asarray(keys, dtype=np.int64))
+        features += bigram_feature[pos[found]].tolist()
+        owners += np.asarray(key_owners, dtype=np.int64)[found].tolist()
+    if not features:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    width = len(idf)
+    combined, counts = np.unique(np.asarray(owners, dtype=np.int64) * width + np.asarray(features, dtype=np.int64),
+                                 return_counts=True)
+    owner, ids = np.divmod(combined, width)
+    weights = (1.0 + np.log(counts)) * idf[ids]
+    weights /= np.sqrt(row_sums(owner, weights * weights, len(texts)))[owner]
+    return owner, ids, weights
+
+
 def gather_rows(spans: np.ndarray, features, counts, rows: np.ndarray):
     """Entries of the given rows: (row position 0..len(rows)-1 of each, feature ids, counts).
     features/counts: arrays or parts.PartArray, addressed by the spans."""
@@ -146,11 +176,33 @@ def row_sums(owner: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
     sums = np.zeros(n_rows)
     if len(values) == 0:
         return sums
-    order = np.lexsort((values, owner))
-    owner, values = owner[order], values[order]
+    grouped = _sorted_within_rows(owner, values)
+    if grouped is not None:
+        owner, values = grouped
+    else:
+        order = np.lexsort((values, owner))
+        owner, values = owner[order], values[order]
     starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
     sums[owner[starts]] = np.add.reduceat(values, starts)
     return sums
+
+
+def _sorted_within_rows(owner: np.ndarray, values: np.ndarray):
+    """(owner, values) with each row's values ascending, for entries already grouped by row (as
+    gathered rows are): the rows laid out as a padded matrix and sorted along it, ten times
+    faster than a lexsort of the entries. None when they are not grouped, or too ragged to pad."""
+    if len(owner) < 2 or not (owner[1:] >= owner[:-1]).all():
+        return None
+    starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
+    lengths = np.diff(np.append(starts, len(owner)))
+    width = int(lengths.max())
+    if width * len(starts) > 4 * len(owner) + 1024:
+        return None
+    matrix = np.full((len(starts), width), np.inf)
+    inside = np.arange(width) < lengths[:, None]
+    matrix[inside] = values
+    matrix.sort(axis=1)
+    return owner, matrix[inside]
 
 
 def row_weights(owner: np.ndarray, ids: np.ndarray, counts: np.ndarray, idf: np.ndarray, n_rows: int):

@@ -29,6 +29,8 @@ FIELD_PRIOR = 0.6
 POSITION_PRIOR = 0.1
 SECOND_SENTENCE_RATIO = 0.75
 DUPLICATE_JACCARD = 0.6
+CONCLUSION_WHOLE = 1  # the sentences after a lead in a conclusions section complete it
+SETTING_ASIDE = 1  # a sentence that sets a study up (background, methods) never follows: it answers nothing
 MMR_LAMBDA = 0.6  # relevance vs novelty in picking the 2nd and 3rd sentence (1: relevance alone)
 
 # Question words that ask for a metadata field, by the field's label.
@@ -63,13 +65,15 @@ def field_prior(sentence: str, question_words: set[str]) -> float:
 
 
 class SentenceScorer:
-    """TF-IDF cosine of sentences with one question, with term look-ups cached per question."""
+    """TF-IDF cosine of sentences with one question, each sentence scored once (the highlight and
+    the answer share the scores; overlapping windows share sentences), with term look-ups cached."""
 
     def __init__(self, index, q_ids: np.ndarray, q_weights: np.ndarray):
         self._index = index
         self._find = index.term_id
         self._ids: dict[str, int] = {}
         self._q = dict(zip(q_ids.tolist(), q_weights.tolist()))
+        self._cosines: dict[str, float] = {}
 
     def _term_id(self, term: str) -> int:
         i = self._ids.get(term)
@@ -77,10 +81,23 @@ class SentenceScorer:
             i = self._ids[term] = self._find(term)
         return i
 
+    def score(self, sentences) -> None:
+        """Score sentences not scored yet, all in one vectorised pass."""
+        todo = [s for s in dict.fromkeys(sentences) if s not in self._cosines]
+        if not todo:
+            return
+        owner, ids, weights = self._index.tfidf_vectors_of_ids([[self._term_id(t) for t in analyze(s)] for s in todo])
+        bounds = np.searchsorted(owner, np.arange(len(todo) + 1)).tolist()
+        ids, weights, q = ids.tolist(), weights.tolist(), self._q
+        for j, s in enumerate(todo):
+            lo, hi = bounds[j], bounds[j + 1]
+            # fsum: exact, so the same whatever the order of the feature ids (an update gives new ids)
+            self._cosines[s] = math.fsum(q.get(i, 0.0) * w for i, w in zip(ids[lo:hi], weights[lo:hi]))
+
     def cosine(self, sentence: str) -> float:
-        ids, weights = self._index.tfidf_vector_of_ids([self._term_id(t) for t in analyze(sentence)])
-        # fsum: exact, so the same whatever the order of the feature ids (an update gives new ids)
-        return math.fsum(self._q.get(i, 0.0) * w for i, w in zip(ids.tolist(), weights.tolist()))
+        if sentence not in self._cosines:
+            self.score([sentence])
+        return self._cosines[sentence]
 
 
 def highlight(sentences: list[str], scorer: SentenceScorer, question_words: set[str]) -> str:
@@ -128,6 +145,8 @@ class Candidate:
     follower: "Candidate | None" = None  # the next sentence of its document, where the hit holds it
     names_several: bool = False  # a question asking for several things, answered by a list
     asked_field: bool = False  # a metadata line of the field the question asks for ("Authors: …")
+    concludes: bool = False  # in a section labelled as the paper's conclusion
+    sets_up: bool = False  # in a section that sets the study up (background, objective, methods)
 
     @property
     def value(self) -> float:
@@ -161,11 +180,19 @@ def compose(candidates: list[Candidate], listing: bool = False, mmr_lambda: floa
     chosen = [lead]
     if lead.follower is not None and UNRESOLVED.search(lead.text):
         chosen.append(lead.follower)  # its resolution: the next sentence of its document
+    if CONCLUSION_WHOLE and lead.concludes:  # a conclusion is given whole, as far as it fits
+        length = len(lead.text)
+        nxt = chosen[-1].follower
+        while nxt is not None and nxt.concludes and len(chosen) < MAX_SENTENCES and length + len(nxt.text) <= MAX_CHARS:
+            if nxt not in chosen:
+                chosen.append(nxt)
+                length += len(nxt.text) + 5
+            nxt = nxt.follower
     scale = lead.value if lead.value > 0 else 1.0
     seen = [_token_set(c.text) for c in chosen]
     length = sum(len(c.text) + 5 for c in chosen)
     others = [c for c in sorted(candidates, key=lambda c: (-c.value, c.rank))
-              if c not in chosen and (listing or c.doc == lead.doc)]
+              if c not in chosen and (listing or c.doc == lead.doc) and not (SETTING_ASIDE and c.sets_up)]
     while others and len(chosen) < MAX_SENTENCES:
         covered = frozenset().union(*(c.covers for c in chosen))
         pick, pick_value = None, None
@@ -189,12 +216,24 @@ def compose(candidates: list[Candidate], listing: bool = False, mmr_lambda: floa
             frozenset().union(*(c.covers for c in chosen)))
 
 
+# Field words that name a record's field in any question; the others ("year", "type", "kind",
+# "volume") also name things papers study ("type 2 diabetes", "year of surgery"), so they ask for a
+# field only beside a word for the record itself ("what kind of article is this").
+STRONG_FIELD_CUES = frozenset({"author", "authors", "wrote", "written", "writer", "published", "publication",
+                               "journal", "doi", "pmid", "title"})
+RECORD_WORDS = frozenset({"it", "this", "paper", "article", "study", "review", "report", "record", "abstract",
+                          "publication", "reference", "source"})
+
+
 def asks_for_field(question_words_: list[str]) -> bool:
     """Whether a question asks for a metadata field ("who wrote it", "when was it published"): a
-    field word anywhere, or who/when/where opening the question (elsewhere they join clauses)."""
+    strong field word anywhere, another field word beside a word for the record, or who/when/where
+    opening the question (elsewhere they join clauses)."""
     openers = {"who", "when", "where"}
-    cues = set().union(*FIELD_CUES.values()) - openers
-    return bool(cues & set(question_words_)) or bool(question_words_ and question_words_[0] in openers)
+    said = set(question_words_)
+    weak = set().union(*FIELD_CUES.values()) - openers - STRONG_FIELD_CUES
+    return (bool(STRONG_FIELD_CUES & said) or bool(weak & said and RECORD_WORDS & said)
+            or bool(question_words_ and question_words_[0] in openers))
 
 
 def asks_for_reference(question_words_: list[str]) -> bool:

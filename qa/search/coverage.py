@@ -24,8 +24,9 @@ import re
 from dataclasses import dataclass, field
 
 from functools import lru_cache
+from itertools import takewhile
 
-from qa.text.analyze import STOP_WORDS, TOKEN, analyze, fold
+from qa.text.analyze import STOP_WORDS, TOKEN, analyze, first_terms, fold
 from qa.text.spelling import word_ranks
 
 FRAMING_RANK = 5000  # the most frequent English words: they frame questions more than they name topics
@@ -41,7 +42,26 @@ FACETS = {
     "side effects": (re.compile(r"\b(?:side[- ]effects?|adverse|toxicit\w*|harms?)\b", re.I),
                      re.compile(r"\b(?:side[- ]effects?|adverse|toxicit\w*|tolerat\w*|complications?|reactions?|"
                                 r"withdr[ae]w\w*|discontinu\w*)\b", re.I)),
+    "duration": (re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|years)\b|\bduration\b", re.I),
+                 re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:-\s*\d+\s*)?(?:days?|weeks?|months?|years?|yrs?|hours?)\b|"
+                            r"\bduration\b|\blong[- ]term\b|\bindefinite\w*|\blifelong\b", re.I)),
+    "survival": (re.compile(r"\bsurvival\b|\bprognosis\b|\bmortality\b|\blife expectancy\b|\bdeath rates?\b", re.I),
+                 re.compile(r"\bsurviv\w*|\bmortality\b|\bdeaths?\b|\bdied\b|\bprognos\w*|\bfatal\w*|"
+                            r"\blife expectancy\b", re.I)),
+    "a comparison": (re.compile(r"\b(?:better|worse|safer|superior|inferior|more effective|less effective)\s+than\b|"
+                              r"\bversus\b|\bvs\.?\s|\bcompared (?:to|with)\b", re.I),
+                   re.compile(r"\bthan\b|\bcompar\w*|\bversus\b|\bvs\b|\bsuperior\w*|\binferior\w*|\bsimilar\w*|"
+                              r"\bno (?:significant )?differen\w*|\bdiffer\w*|\bequivalen\w*|\bas effective as\b", re.I)),
+    "frequency": (re.compile(r"\bhow (?:common|often|frequent(?:ly)?|many|rare)\b|\bprevalence\b|\bincidence\b|"
+                             r"\bwhat (?:proportion|percentage|fraction)\b", re.I),
+                  re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpercent\w*|\bprevalen\w*|\bincidence\b|\b\d+\s+(?:of|out of)\s+\d+\b|"
+                             r"\bone in\b|\bper \d+|\bfrequen\w*|\brare(?:ly)?\b|\bcommon(?:ly)?\b|\bmajority\b", re.I)),
 }
+# facets said only by a sentence that names what the question is about itself: a comparison of the
+# drugs asked about, not one of outcome measures in the same paper
+SENTENCE_FACETS = frozenset({"a comparison"})
+# the facets a question may ask for besides its words; each can be left out to measure it (tune halves)
+ASKED_FACETS = tuple(FACETS)
 
 
 @dataclass
@@ -75,7 +95,8 @@ class Question:
                                                                            (close and not k.known)))
         said = [k for k in self.keys if k.facet is None and k.known]
         facets = frozenset(k.word for k in self.keys if k.facet is not None and k.covered_by(text, terms)
-                           and (not said or any(s.word in words or s.terms & context for s in said)))
+                           and (not said or any(s.word in words or (k.word not in SENTENCE_FACETS and s.terms & context)
+                                                for s in said)))
         return words | facets
 
     @property
@@ -100,7 +121,12 @@ class Question:
 
     def unsaid(self, texts: list[str]) -> list[KeyTerm]:
         """The everyday key terms (and facets) that none of these texts covers, in question order."""
-        covered = frozenset().union(*(self.covered(t, set(analyze(t))) for t in texts))
+        covered = frozenset().union(*(self.covered(t, set(analyze(t))) for t in texts)) - SENTENCE_FACETS
+        if SENTENCE_FACETS & {k.word for k in self.keys}:
+            from qa.text.sentences import split_sentences
+
+            covered |= SENTENCE_FACETS & frozenset().union(*(self.covered(s, set(analyze(s)))
+                                                             for t in texts for s in split_sentences(t)))
         return [k for k in self.keys if k.everyday and k.word not in covered]
 
     def missing(self, texts: list[str]) -> list[str]:
@@ -123,13 +149,31 @@ class Question:
 
 @lru_cache(maxsize=1)
 def stem_ranks() -> dict[str, int]:
+    """stem_ranks_made(), kept between processes (qa/text/tables.py)."""
+    from qa.text import analyze as analyzer, spelling, tables, variants
+
+    return tables.derived("framing-stems", stem_ranks_made, [spelling.COMMON_WORDS_PATH, analyzer.__file__,
+                                                              variants.__file__, __file__])
+
+
+def stem_ranks_made() -> dict[str, int]:
     """An analyzer term -> the rank of its most frequent English word: "fails" frames a question
-    as much as "fail" does, though the plural is the rarer word."""
+    as much as "fail" does, though the plural is the rarer word. Only the FRAMING_RANK most frequent
+    words: a rank beyond never frames (and analysing all 40,000 cost every start 0.1 s)."""
+    framing = list(takewhile(lambda item: item[1] <= FRAMING_RANK, word_ranks().items()))  # ranks come in order
     out: dict[str, int] = {}
-    for word, rank in word_ranks().items():
-        for term in analyze(word)[:1]:
+    for (word, rank), term in zip(framing, first_terms([word for word, _ in framing])):  # = analyze(word)[:1]
+        if term is not None:
             out[term] = min(rank, out.get(term, rank))
     return out
+
+
+def frames(word: str) -> bool:
+    """Whether a word frames a question rather than naming its topic: its stem is one of the
+    FRAMING_RANK most frequent English words ("patients", "dose", "wrote"), or it is a stop word."""
+    terms = analyze(word)
+    by_stem = stem_ranks()
+    return not terms or min((by_stem.get(t, FRAMING_RANK + 1) for t in terms)) <= FRAMING_RANK
 
 
 def key_terms(text: str, index, expansions: list[dict] = ()) -> Question:
@@ -149,16 +193,17 @@ def key_terms(text: str, index, expansions: list[dict] = ()) -> Question:
             continue
         rank = ranks.get(folded)
         framing = min((by_stem[t] for t in terms if t in by_stem), default=None)
-        if framing is not None and framing <= FRAMING_RANK:
-            continue
+        if framing is not None and framing <= FRAMING_RANK and folded not in added:
+            continue  # an everyday word frames the question, unless an expansion says what it names
         seen.add(folded)
         ids = [index.term_id(t) for t in terms]
-        known = any(i >= 0 for i in ids)
+        # what an expansion says for it counts: "CellCept" is known where "mycophenolate" is
+        known = any(i >= 0 for i in ids) or any(index.term_id(t) >= 0 for t in added.get(folded, ()))
         df = min((int(index.postings.indptr[i + 1] - index.postings.indptr[i]) for i in ids if i >= 0), default=0)
         keys.append(KeyTerm(word, frozenset(terms | added.get(folded, set())), known, rank is not None,
                             math.log(1 + n / (1 + df))))
     for name, (asks, says) in FACETS.items():
-        if asks.search(text):
+        if name in ASKED_FACETS and asks.search(text):
             keys = [k for k in keys if not asks.search(k.word)]  # the facet stands for its own words
             keys.append(KeyTerm(name, frozenset(), False, True, math.log(1 + n), facet=says))
     return Question(keys)

@@ -153,13 +153,27 @@ class Remembering:
             vector = self._known[text] = self.encoder.embed(text)
         return vector
 
+    def remember(self, texts) -> None:
+        """Embed the texts not known yet, in batches (Encoder.embed_batch: the vectors of embedding
+        them one by one), so that the questions of a batch are embedded for less."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if not todo or not hasattr(self.encoder, "embed_batch"):
+            return
+        if len(self._known) + len(todo) > self.SIZE:
+            self._known.clear()
+        self._known.update(zip(todo, self.encoder.embed_batch(todo)))
+
+    BATCH = 32  # texts embedded together (Encoder.embed_batch)
+
     def embed_many(self, texts, progress=None) -> np.ndarray:
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            out[i] = self.embed(text)
-            if progress is not None:
-                progress(i + 1, len(texts))
+        for lo in range(0, len(texts), self.BATCH):
+            self.remember(texts[lo:lo + self.BATCH])
+            for i in range(lo, min(lo + self.BATCH, len(texts))):
+                out[i] = self.embed(texts[i])
+                if progress is not None:
+                    progress(i + 1, len(texts))
         return out
 
 

@@ -9,9 +9,10 @@ from qa import cite
 from qa.text import abbreviations
 from qa.search import answer, coverage
 from qa.search import rank as search
-from qa.text import journals, spacing
+from qa.text import journals, spacing, vocabulary
 from qa.search import confidence as trust
 from qa.text.analyze import analyze, words
+from qa.index.layout import KINDS
 from qa.index.reader import Index
 from qa.search.filters import Filters, extract_inline, passage_mask
 from qa.models import Document, Hit
@@ -52,6 +53,18 @@ def _number(value) -> float | None:
     return None if value != value else value
 
 
+def show_answer_sentences(hits: list[Hit], candidates: list[answer.Candidate], text: str) -> None:
+    """A hit the answer cites shows the sentence the answer took from it (its first), so the
+    passage under [n] says what the answer's [n] says."""
+    used: dict[int, str] = {}
+    for c in candidates:
+        if f"{c.text} [{c.rank}]" in text:
+            used.setdefault(c.rank, c.text)
+    for hit in hits:
+        if hit.rank in used:
+            hit.highlight = used[hit.rank]
+
+
 class Engine:
     def __init__(self, index: Index, fusion_weight: float = search.FUSION_WEIGHT,
                  candidates: int = search.CANDIDATES, document_weight: float = search.DOCUMENT_WEIGHT,
@@ -66,6 +79,8 @@ class Engine:
         self.passage_semantic_weight = passage_semantic_weight
         self._corrector = None
         self._spellings = None
+        self._names_journals = None
+        self._journal_text = None
 
     @property
     def corrector(self) -> Corrector:
@@ -84,21 +99,51 @@ class Engine:
         known = self.index.abbreviations
         expanded = abbreviations.expand(text, known.short, known.long)
         found = spacing.variants(text, self.spellings, present=set(analyze(expanded.text)))
-        names = journals.variants(text, self.names_journal)
+        names = journals.variants(text, self.names_journal) if self.names_journals else []
         expanded.expansions += names
         expanded.respelled += [v["expansion"] for v in names]
+        # what papers write for the question's drug names, shorthand and lay words (qa/text/vocabulary.py):
+        # for a word the corpus does not have at all, its one meaning is that word as the corpus
+        # writes it, searched as the question's own; a class and its members, or the meaning of a
+        # word the corpus has too, are variants like the spellings above
+        said = vocabulary.variants(text, lambda terms: all(self.index.term_id(t) >= 0 for t in terms),
+                                   present=set(analyze(expanded.text)) | set(analyze(" ".join(
+                                       v["expansion"] for v in found))))
+        expanded.expansions += found + said
+        for v in said:
+            if self.index_has_none(v["term"]) and "|" not in (vocabulary.meaning(v["term"]) or ""):
+                expanded.synonyms.append(v["expansion"])
+            else:
+                found.append(v)
         if found:
-            expanded.expansions += found
             expanded.added += [v["expansion"] for v in found]
             expanded.spellings += [v["expansion"] for v in found]
             expanded.text = f"{expanded.text.rstrip()} {' '.join(v['expansion'] for v in found)}"
         return expanded
 
+    def index_has_none(self, words_: str) -> bool:
+        """Whether the corpus has none of the analyzer terms of these words."""
+        return not any(self.index.term_id(t) >= 0 for t in analyze(words_))
+
+    @property
+    def names_journals(self) -> bool:
+        """Whether the corpus names any journal (a document's, or in a reference list): else no run
+        of question words can be a journal's name, and the journal table is never read."""
+        if self._names_journals is None:
+            references = np.asarray(self.index.passages.kind) == KINDS.index("reference")
+            self._names_journals = bool(len(self.index.documents.journal_names)) or bool(references.any())
+        return self._names_journals
+
     def names_journal(self, abbreviation: str, terms: list[str]) -> bool:
         """Whether the corpus names a journal so: as a document's journal (folded, without periods),
         or in a reference entry holding these terms in this order."""
         names = self.index.documents.journal_names
-        if any(abbreviation in names[i].replace(".", "") for i in range(len(names))):
+        if self._journal_text is None:  # the journals' names in one text, read once
+            self._journal_text = "\n".join(names[i].replace(".", "") for i in range(len(names)))
+        if "\n" in abbreviation:  # (never: words of a question) not to be matched across two names
+            if any(abbreviation in names[i].replace(".", "") for i in range(len(names))):
+                return True
+        elif len(names) and abbreviation in self._journal_text:
             return True
         return search.passages_with(self.index, terms) > 0 and search.reference_holds(self.index, terms)
 
@@ -151,7 +196,7 @@ class Engine:
         d = self.index.document_index(doc_id)
         return self.index.document(d) if d >= 0 else None
 
-    def _rank(self, text: str, expanded, mask=None, facets=()) -> search.Ranked:
+    def _rank(self, text: str, expanded, mask=None, facets=(), documents_wanted: int | None = None) -> search.Ranked:
         """The ranking of a question's text (spelling corrected, filters taken out) as expanded.
         A question asking for a kind of statement (a dose, side effects: qa/search/coverage.py) is
         ranked again with the passages of its best documents that state one among the candidates:
@@ -163,7 +208,8 @@ class Engine:
                                expansion=" ".join(expanded.added), spellings=" ".join(expanded.spellings),
                                document_weight=self.document_weight, dense=dense,
                                semantic_weight=self.semantic_weight,
-                               passage_semantic_weight=self.passage_semantic_weight, joining=joining)
+                               passage_semantic_weight=self.passage_semantic_weight, joining=joining,
+                               documents_wanted=documents_wanted)
 
         first = ranked()
         if not facets or not len(first.passages):
@@ -197,6 +243,42 @@ class Engine:
                 "semantic_weight": self.passage_semantic_weight if self.semantic else 0.0,
                 "score": float(ranked.final[i]), "rank": i + 1, "fusion_weight": self.fusion_weight}
 
+    def _ranked(self, question: str, filters: Filters | None, documents_wanted: int | None = None):
+        """What `ask` ranks: the question with its inline filters taken out, spelling corrected and
+        expanded; returns (the searched text, its expansion, corrections, key terms, ranking).
+        documents_wanted: only the first documents are needed (rank.rank)."""
+        text, inline = extract_inline(question)
+        text, corrections = self.corrector.correct(text, keep=vocabulary.knows)
+        expanded = self.expand(text)
+        active = (filters or Filters()).merged(inline)
+        mask = passage_mask(self.index, active)
+        keys = coverage.key_terms(text, self.index, expanded.expansions)
+        return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets, documents_wanted)
+
+    def prepare(self, questions: list[str]) -> None:
+        """Embed these questions' searched texts in batches, before they are asked one by one (the
+        semantic stage; each vector is the one asking alone gives). A question that cannot be
+        prepared is left to `ask`, which reports it."""
+        if self.semantic is None or not hasattr(self.semantic.encoder, "remember"):
+            return
+        texts = []
+        for question in questions:
+            try:
+                texts.append(self.corrector.correct(extract_inline(question)[0], keep=vocabulary.knows)[0])
+            except Exception:  # noqa: BLE001 - asked alone, it gets its error there
+                continue
+        self.semantic.encoder.remember(texts)
+
+    def rank_documents(self, question: str, k: int = DEFAULT_K, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The first k documents for a question, each with its score (its best passage's): what a
+        TREC run prints, and exactly the documents and `doc_score`s of `ask(per_document=True)`,
+        without the hits, the answer and the confidence it never prints."""
+        # the first k documents, and the FACET_DOCUMENTS best passages a facet's second ranking reads
+        ranked = self._ranked(question, filters, documents_wanted=max(k, self.FACET_DOCUMENTS))[-1]
+        ids = self.index.documents.ids
+        return [(ids[self.index.passage_doc(int(ranked.passages[pos]))], float(ranked.final[pos]))
+                for pos in search.best_per_document(self.index, ranked, k)]
+
     def ask(self, question: str, k: int = DEFAULT_K, qid: str = "1", per_document: bool = False,
             filters: Filters | None = None) -> dict:
         """Rank, highlight, answer. per_document: k counts documents (best passage of each).
@@ -205,13 +287,7 @@ class Engine:
         combined with `filters`; the rest, spelling corrected and with its abbreviations expanded
         (qa/text/abbreviations.py), is what is searched (the JSON `query`).
         """
-        text, inline = extract_inline(question)
-        text, corrections = self.corrector.correct(text)
-        expanded = self.expand(text)
-        active = (filters or Filters()).merged(inline)
-        mask = passage_mask(self.index, active)
-        keys = coverage.key_terms(text, self.index, expanded.expansions)
-        ranked = self._rank(text, expanded, mask, keys.facets)
+        text, expanded, corrections, keys, ranked = self._ranked(question, filters)
         expansions = expanded.expansions
         if per_document:
             positions = search.best_per_document(self.index, ranked, k)
@@ -236,6 +312,8 @@ class Engine:
             confidence *= 1.0 - keys.share(frozenset(missing))
         if composed is not None and composed.pop("field"):  # the very field asked for: "Authors: …"
             confidence = max(confidence, trust.FIELD_ANSWER)
+        if composed is not None:
+            show_answer_sentences(hits, candidates, composed["text"])
         confidence = round(confidence, 4)
         return result_dict(qid, question, ranked.query, composed, hits, confidence=confidence, corrections=fixes,
                            expansions=expansions, missing_terms=missing,
@@ -279,6 +357,7 @@ class Engine:
         Metadata lines answer only a question about a field ("who wrote it"), reference entries only
         one about references or a journal."""
         scorer = answer.SentenceScorer(self.index, ranked.q_ids, ranked.q_weights)
+        scorer.score(s for ss in sentences for s in ss)  # each sentence once, for highlights and answer alike
         q_words = answer.question_words(question)
         ordered_words = words(question)
         fields = answer.asks_for_field(ordered_words)
@@ -297,6 +376,7 @@ class Engine:
             if (kind == "metadata" and not fields) or (kind == "reference" and not references):
                 continue
             prior = answer.section_prior(hit.section)
+            concludes = "conclusion" in (hit.section or "").lower()
             closes = self.closes_section(hit.passage_index)
             close = admit is not None and hit.dense is not None and hit.dense >= admit
             previous = None
@@ -315,7 +395,7 @@ class Engine:
                                                                              frozenset()))
                 c = answer.Candidate(s, hit.rank, score, keys.share(covers), self.index.passage_doc(hit.passage_index),
                                      covers, names_several=several and answer.enumerates(s),
-                                     asked_field=asked_field > 0)
+                                     asked_field=asked_field > 0, concludes=concludes, sets_up=prior < 0)
                 if previous is not None and previous.doc == c.doc:
                     previous.follower = c
                 by_text[s] = previous = c
@@ -333,4 +413,5 @@ class Engine:
 
     def confidence_features(self, ranked: search.Ranked, key_coverage: float) -> tuple[float, ...]:
         content = [t for t in ranked.terms if t not in search.LABEL_TERMS] or list(ranked.terms)
-        return trust.features(self.index, ranked, content, key_coverage)
+        return trust.features(self.index, ranked, content, key_coverage,
+                              admit=self.semantic.admit if self.semantic is not None else None)

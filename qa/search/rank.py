@@ -132,7 +132,7 @@ def bm25_scores(index: Index, ids: np.ndarray, weights: np.ndarray):
     indptr = postings.indptr
     starts, ends = indptr[ids], indptr[np.asarray(ids) + 1]  # the postings read: checked first
     return bm25.accumulate(indptr, raw(postings.indices, starts, ends), raw(postings.impacts, starts, ends),
-                           ids, weights, index.n_passages)
+                           ids, weights, index.n_passages, index.score_buffers)
 
 
 def bm25_candidates(index: Index, ids: np.ndarray, weights: np.ndarray, n: int,
@@ -183,13 +183,17 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
          weight: float = FUSION_WEIGHT, mask: np.ndarray | None = None, expansion: str = "",
          expansion_weight: float = EXPANSION_WEIGHT, spellings: str = "",
          document_weight: float = DOCUMENT_WEIGHT, dense=None, semantic_weight: float = SEMANTIC_WEIGHT,
-         passage_semantic_weight: float = PASSAGE_SEMANTIC_WEIGHT, joining: np.ndarray | None = None) -> Ranked:
+         passage_semantic_weight: float = PASSAGE_SEMANTIC_WEIGHT, joining: np.ndarray | None = None,
+         documents_wanted: int | None = None) -> Ranked:
     """mask: passages allowed (filters), applied before the top candidates are chosen.
     expansion: text searched with the question at expansion_weight (abbreviations, spelling
     variants); the Ranked query is the question followed by it. spellings: the part of the
     expansion that spells the question's own words (qa/text/spacing.py), which may match alone.
     dense: the question's DenseQuery (qa/search/dense.py) when the semantic stage is on.
-    joining: passages that join the candidates whatever they share with the question."""
+    joining: passages that join the candidates whatever they share with the question.
+    documents_wanted: only the best passage of each of the first documents_wanted documents is
+    needed (a TREC run): candidates that cannot reach them whatever their TF-IDF cosine are left
+    out of the result without computing it; those kept score exactly as in the full ranking."""
     terms = analyze(question)
     extra = analyze(expansion) if expansion else []
     alone = frozenset(analyze(spellings)) if spellings else frozenset()
@@ -208,15 +212,7 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
     if len(passages) == 0:
         return result
     q_ids, q_weights = query_vector(index, terms, extra, expansion_weight)
-    if weight > 0:
-        cos = index.cosine(passages, q_ids, q_weights)
-    else:  # BM25 order only: the cosine is not needed to rank
-        cos = np.zeros(len(passages))
-    final = (1.0 - weight) * _scaled(b) + weight * cos
-    similar = np.full(len(passages), np.nan)
-    if dense is not None:
-        similar = dense.scores(passages)
-        final = (1.0 - passage_semantic_weight) * final + passage_semantic_weight * similar
+    similar = dense.scores(passages) if dense is not None else np.full(len(passages), np.nan)
     whole = np.zeros(len(passages))
     if document_weight > 0:
         docs, owner = np.unique(index.passage_docs(passages), return_inverse=True)
@@ -225,12 +221,51 @@ def rank(index: Index, question: str, candidates: int = CANDIDATES,
             whole = (1.0 - semantic_weight) * whole + semantic_weight * dense.best_of_documents(
                 index, docs, passages, similar)
         whole = whole[owner]
-        final = (1.0 - document_weight) * final + document_weight * whole
+    bm25_part = _scaled(b)
+
+    def fused(cos: np.ndarray, at=slice(None)) -> np.ndarray:
+        final = (1.0 - weight) * bm25_part[at] + weight * cos
+        if dense is not None:
+            final = (1.0 - passage_semantic_weight) * final + passage_semantic_weight * similar[at]
+        if document_weight > 0:
+            final = (1.0 - document_weight) * final + document_weight * whole[at]
+        return final
+
+    keep = np.arange(len(passages))
+    if documents_wanted is not None and weight > 0:
+        keep = _within_reach(index, passages, fused(np.zeros(len(passages))), fused(np.ones(len(passages))),
+                             documents_wanted)
+    if weight > 0:
+        cos = index.cosine(passages[keep], q_ids, q_weights)
+    else:  # BM25 order only: the cosine is not needed to rank
+        cos = np.zeros(len(keep))
+    final = fused(cos, keep)
+    passages, b, similar, whole = passages[keep], b[keep], similar[keep], whole[keep]
     order = np.lexsort((passages, -final))
     result.passages, result.final, result.bm25, result.tfidf = passages[order], final[order], b[order], cos[order]
     result.document, result.dense = whole[order], similar[order]
     result.q_ids, result.q_weights = q_ids, q_weights
     return result
+
+
+REACH_MARGIN = 1e-9  # far above the rounding of a fused score, far below any difference that ranks
+
+
+def _within_reach(index: Index, passages: np.ndarray, lowest: np.ndarray, highest: np.ndarray, wanted: int):
+    """Positions of the candidates that may be the best passage of one of the first `wanted`
+    documents: a score rises with the cosine, which lies in [0, 1], so a candidate scores between
+    `lowest` and `highest`. The wanted-th best document scores at least the wanted-th largest of
+    its documents' best `lowest`; a candidate whose `highest` stays below that can be neither the
+    best passage of one of those documents nor in front of one."""
+    docs = index.passage_docs(passages)
+    best_low: dict[int, float] = {}
+    for d, value in zip(docs.tolist(), lowest.tolist()):
+        if value > best_low.get(d, -np.inf):
+            best_low[d] = value
+    if len(best_low) <= wanted:
+        return np.arange(len(passages))
+    line = sorted(best_low.values(), reverse=True)[wanted - 1]
+    return np.flatnonzero(highest >= line - REACH_MARGIN)
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:

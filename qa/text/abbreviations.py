@@ -50,6 +50,7 @@ question defines.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -289,13 +290,56 @@ class Expansion:
     # the question's own words as the corpus writes them (journal names, qa/text/journals.py):
     # searched as question words
     respelled: list[str] = field(default_factory=list)
+    # what papers write for question words the corpus does not have at all (a brand name, a lay
+    # word: qa/text/vocabulary.py): searched as question words
+    synonyms: list[str] = field(default_factory=list)
 
     def searched(self, question: str) -> str:
-        """The question with its respelled words: the text searched at full weight."""
-        return " ".join([question.rstrip(), *self.respelled]) if self.respelled else question
+        """The question with its respelled words and synonyms: the text searched at full weight."""
+        extra = [*self.respelled, *self.synonyms]
+        return " ".join([question.rstrip(), *extra]) if extra else question
+
+
+DICT_ROWS = 200_000  # a table up to this many rows is read once into dicts; a larger one is searched
+
+
+class Lookup:
+    """A table's rows by key, read once: a look-up is then one dict access instead of a binary
+    search of the table in Python. `continues(prefix)`: whether a longer key starts with it
+    ("<prefix> ..."), by one bisection of the sorted keys in C."""
+
+    def __init__(self, table):
+        self.rows: dict[str, list[Row]] = {}
+        for i in range(len(table)):
+            row = _row(table[i])
+            self.rows.setdefault(row.key, []).append(row)  # in table order, as a search finds them
+        self.keys = sorted(self.rows, key=lambda k: k.encode("utf-8"))
+        self._encoded = [k.encode("utf-8") for k in self.keys]
+
+    def continues(self, prefix: str) -> bool:
+        start = (prefix + " ").encode("utf-8")
+        k = bisect.bisect_left(self._encoded, start)
+        return k < len(self._encoded) and self._encoded[k].startswith(start)
+
+
+def lookup(table) -> Lookup | None:
+    """The table's Lookup, made on first use and kept with the table; None for a large table."""
+    if len(table) > DICT_ROWS:
+        return None
+    found = getattr(table, "_lookup", None)
+    if found is None:
+        found = Lookup(table)
+        try:
+            table._lookup = found
+        except AttributeError:  # a plain list: made again next time
+            pass
+    return found
 
 
 def _rows(table, key: str) -> list[Row]:
+    found = lookup(table)
+    if found is not None:
+        return list(found.rows.get(key, ()))
     return [_row(table[i]) for i in table.prefix_range(key + "\t")]
 
 
@@ -331,6 +375,16 @@ def _longest_run(table, terms: list[str], i: int) -> tuple[int, list[Row]]:
 
     One binary search a term: the rows of key K ("K\t...") sort before those of longer keys
     starting with K ("K ..."), which sort before any other key."""
+    found = lookup(table)
+    if found is not None:
+        best_end, best = i, []
+        for j in range(i + 1, len(terms) + 1):
+            key = " ".join(terms[i:j])
+            if key in found.rows:
+                best_end, best = j, list(found.rows[key])
+            if not found.continues(key):
+                break
+        return best_end, best
     best_end, best = i, []
     prefix = b""
     for j in range(i + 1, len(terms) + 1):

@@ -240,6 +240,29 @@ class Bert:
             x = self.run_layer(x, layer)
         return x
 
+    def forward_stack(self, ids: np.ndarray) -> np.ndarray:
+        """`forward` of several sequences of the same length at once: ids (texts, tokens) ->
+        (texts, tokens, hidden). The same operations on a stack: numpy runs a stacked matrix
+        product as one BLAS product per text, of the very shape `forward` gives BLAS, so each
+        text's vectors are those of `forward` to the bit (BLAS rounds by shape: texts are never
+        stacked into one taller matrix, nor padded)."""
+        texts, n = ids.shape
+        x = np.asarray(self.word[ids.ravel()], dtype=np.float32).reshape(texts, n, -1)
+        x = _layer_norm(x + self.position[:n] + self.token_type[0], *self.embedding_norm, self.eps)
+        hidden = x.shape[-1]
+        size = hidden // self.heads
+        for layer in self.layers:
+            qkv = (x @ layer.qkv + layer.qkv_bias).reshape(texts, n, 3, self.heads, size).transpose(2, 0, 3, 1, 4)
+            query, key, value = qkv[0], qkv[1], qkv[2]  # (texts, heads, tokens, size)
+            scores = query @ key.transpose(0, 1, 3, 2)
+            scores *= np.float32(1 / np.sqrt(size))
+            context = (_softmax(scores) @ value).transpose(0, 2, 1, 3).reshape(texts, n, hidden)
+            x = _layer_norm(x + (context @ layer.attention_out + layer.attention_out_bias), *layer.attention_norm,
+                            self.eps)
+            h = _gelu(x @ layer.intermediate + layer.intermediate_bias)
+            x = _layer_norm(x + h @ layer.output + layer.output_bias, *layer.output_norm, self.eps)
+        return x
+
 
 def _read_json(path: Path, default: object) -> object:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
@@ -275,6 +298,23 @@ def _locate_package() -> tuple[Path | None, str]:
     return None, f"{PACKAGE} is installed without its model files ({', '.join(missing)}); reinstall: {INSTALL_HINT}"
 
 
+def _installed_version(package_dir: Path) -> str:
+    """The model wheel's version, read from its dist-info beside the package (importing
+    importlib.metadata costs every `qa ask` about 10 ms); importlib.metadata where there is none."""
+    for info in sorted(package_dir.parent.glob(f"{PACKAGE}-*.dist-info")):
+        try:
+            for line in (info / "METADATA").read_text(encoding="utf-8").splitlines():
+                if line.startswith("Version:"):
+                    return line.partition(":")[2].strip()
+                if not line:
+                    break
+        except OSError:
+            continue
+    from importlib import metadata
+
+    return metadata.version(DISTRIBUTION)
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -308,12 +348,10 @@ class Encoder:
     @classmethod
     def load(cls) -> Encoder | None:
         """The installed model's encoder, or None when it is not installed (unavailable() says why)."""
-        from importlib import metadata
-
         model_dir, _ = _locate_package()
         if model_dir is None:
             return None
-        return cls(model_dir, MODEL_NAME, metadata.version(DISTRIBUTION))
+        return cls(model_dir, MODEL_NAME, _installed_version(model_dir.parent))
 
     @staticmethod
     def unavailable() -> str | None:
@@ -337,6 +375,30 @@ class Encoder:
 
     def _embed(self, text: str) -> np.ndarray:
         tokens = self.bert.forward(self.ids(text))
+        vector = tokens.mean(axis=0)
+        if self.normalize:
+            vector = vector / max(np.float32(np.linalg.norm(vector)), np.float32(1e-12))
+        return vector.astype(np.float32, copy=False)
+
+    def embed_batch(self, texts: Iterable[str]) -> np.ndarray:
+        """(len(texts), dim) float32, each row exactly embed(text), computed a stack of texts of the
+        same number of tokens at a time (Bert.forward_stack): a batch of questions costs less than
+        one at a time, and no vector depends on the others of its batch."""
+        texts = list(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        by_length: dict[int, list[int]] = {}
+        ids = [self.ids(text) for text in texts]
+        for i, row in enumerate(ids):
+            by_length.setdefault(len(row), []).append(i)
+        with self._one_blas_thread():
+            for members in by_length.values():
+                tokens = self.bert.forward_stack(np.stack([ids[i] for i in members]))
+                for i, vectors in zip(members, tokens):
+                    out[i] = self._pooled(vectors)
+        return out
+
+    def _pooled(self, tokens: np.ndarray) -> np.ndarray:
+        """The text's vector from its token vectors, as `_embed` makes it."""
         vector = tokens.mean(axis=0)
         if self.normalize:
             vector = vector / max(np.float32(np.linalg.norm(vector)), np.float32(1e-12))

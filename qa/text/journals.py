@@ -21,16 +21,28 @@ MAX_WORDS = 8  # words of a journal title the query side looks at, at most
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, str], dict[str, str]]:
-    """(whole words, prefixes) -> abbreviation, folded, without the period; read on first need."""
+    """(whole words, prefixes) -> abbreviation, folded, without the period; read on first need and
+    kept between processes (qa/text/tables.py)."""
+    from qa.text import analyze, tables
+
+    words, prefixes = tables.derived("ltwa", _read_table, [LTWA_PATH, __file__, analyze.__file__])
+    return words, prefixes
+
+
+def _read_table() -> tuple[dict[str, str], dict[str, str]]:
     words, prefixes = {}, {}
     with LTWA_PATH.open(encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#") or "\t" not in line:
-                continue
-            word, abbreviation = line.rstrip("\n").split("\t", 1)
-            key = fold(word)
-            value = key.rstrip("-") if abbreviation == "n.a." else fold(abbreviation).replace(".", "")
-            (prefixes if key.endswith("-") else words).setdefault(key.rstrip("-"), value)
+        lines = f.read().split("\n")  # read at the first question of a process: one read, one split
+    for line in lines:
+        if line.startswith("#") or "\t" not in line:
+            continue
+        word, abbreviation = line.split("\t", 1)
+        key = word.lower().strip() if word.isascii() else fold(word)  # fold, without the call on ASCII
+        if abbreviation == "n.a.":
+            value = key.rstrip("-")
+        else:
+            value = (abbreviation.lower().strip() if abbreviation.isascii() else fold(abbreviation)).replace(".", "")
+        (prefixes if key.endswith("-") else words).setdefault(key.rstrip("-"), value)
     return words, prefixes
 
 

