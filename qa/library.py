@@ -392,7 +392,7 @@ def _files(paths: list[str]):
 
 def remove(ids: list[str], library: Path, warn=None) -> list[str]:
     """Take documents out of the library; returns the ids removed. An id may be written in any
-    form qa.lookup accepts (a passage id, a DOI, "PMID: 123"). An id this library removed before
+    form qa.search.lookup accepts (a passage id, a DOI, "PMID: 123"). An id this library removed before
     (a rerun of an interrupted remove) is a notice; one it never held is a notice when others are
     removed, else a QAError."""
     warn = warn or errors.warn
@@ -401,7 +401,7 @@ def remove(ids: list[str], library: Path, warn=None) -> list[str]:
 
 
 def _remove(ids: list[str], library: Path, warn) -> list[str]:
-    from qa import lookup
+    from qa.search import lookup
 
     by_file: dict[Path, list[Document]] = {}
     for f, doc in library_documents(library):  # every file read before anything changes

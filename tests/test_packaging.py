@@ -99,3 +99,36 @@ def test_an_extra_covers_what_its_folder_imports(folder, extra, others):
     assert optional <= declared, f"{folder}/ runs qa eval's code: the {extra} extra needs what it imports"
     assert sorted(declared - set(imported) - optional) == [], f"in the {extra} extra but imported nowhere in {folder}/"
     assert sorted(apart - set(imported)) == [], f"in the {others} extras but imported nowhere in {folder}/"
+
+
+def test_the_package_reads_as_the_pipeline():
+    # readers -> text -> index -> search -> cli: a few shared modules beside the stages, no more
+    top = sorted(p.name for p in (ROOT / "qa").glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert len(top) <= 8, top
+    assert {p.name for p in (ROOT / "qa").iterdir() if p.is_dir() and p.name != "__pycache__"} == \
+        {"readers", "text", "index", "search", "cli"}
+
+
+def test_no_module_reaches_into_another_s_private_names():
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in (ROOT / "qa").rglob("*.py")}
+    reached = []
+    for name, path in sorted(modules.items()):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {}  # local name -> qa module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qa"):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        reached.append(f"{name}: from {node.module} import {alias.name}")
+                    full = f"{node.module}.{alias.name}"
+                    if full in modules:
+                        imported[alias.asname or alias.name] = full
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("qa.") and alias.asname:
+                        imported[alias.asname] = alias.name
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                reached.append(f"{name}: {node.value.id}.{node.attr}")
+    assert reached == []

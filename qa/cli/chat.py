@@ -213,7 +213,7 @@ class Chat:
         /sources or an id), and how to say which it is; or (None, None, a one-line message).
         A number is an item of the list printed last when it has one so numbered, else an id
         (PMIDs are numbers too)."""
-        from qa import lookup
+        from qa.search import lookup
 
         usage = COMMANDS[command][0]
         if not args:

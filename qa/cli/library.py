@@ -78,8 +78,8 @@ def cmd_sources(args) -> int:
 
 
 def find_document(engine, text: str):
-    """The document of the corpus `text` names, in any form qa.lookup accepts."""
-    from qa import lookup
+    """The document of the corpus `text` names, in any form qa.search.lookup accepts."""
+    from qa.search import lookup
 
     return lookup.find(lookup.index_catalogue(engine.index), text)
 
