@@ -117,7 +117,7 @@ def worker_inner(corpus: str, index: str, questions: str, cluster: str | None, o
     started = time.perf_counter()
     serve = None
     if cluster:
-        from qa.cluster.serve import serving
+        from qa.search.cluster import serving
 
         serve = serving(cluster)
     index_obj = load_build(store.current_build(Path(index)), serve=serve)

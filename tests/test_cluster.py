@@ -191,7 +191,7 @@ def test_chat_on_the_cluster_answers_as_one_index(work):
 @pytest.fixture
 def on_cluster(work, monkeypatch):
     """An engine on the 3-shard index served by the cluster, driven from this process."""
-    from qa.cluster.serve import serving
+    from qa.search.cluster import serving
     from qa.index.open_index import load_build
     from qa.search.engine import Engine
 

@@ -42,7 +42,7 @@ def cluster_address(args) -> str | None:
     """The cluster a command runs on: --cluster, else $QA_CLUSTER (commands that take --cluster)."""
     import os
 
-    from qa.cluster import ENV
+    from qa.index.cluster import ENV
 
     if not hasattr(args, "cluster"):
         return None
@@ -123,8 +123,8 @@ def open_index_for(args, rebuild: bool = False):
     address = cluster_address(args)
     serve = runner = None
     if address:
-        from qa.cluster.build import RayRunner
-        from qa.cluster.serve import serving
+        from qa.index.cluster import RayRunner
+        from qa.search.cluster import serving
 
         runner = RayRunner(address)
         serve = serving(address, getattr(args, "allow_partial", False))
@@ -173,5 +173,5 @@ def engine_for(args, index=None):
     if index is None:
         index, _ = open_index_for(args)
     if getattr(getattr(index, "shards", None), "allow_partial", False):  # on a cluster, --allow-partial
-        from qa.cluster.serve import PartialEngine as Engine
+        from qa.search.cluster import PartialEngine as Engine
     return Engine(index, semantic=semantic_for(args, index))

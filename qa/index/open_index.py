@@ -31,7 +31,7 @@ def _is_usable(manifest: dict | None, settings: Settings, files_fp) -> bool:
 
 def load_build(build_dir: Path, manifest: dict | None = None, serve=None) -> Index:
     """A saved build: an index, or a sharded index (qa/index/shards.py) whose shards are served in
-    this process or by serve(build_dir, manifest) (a cluster, qa/cluster/serve.py)."""
+    this process or by serve(build_dir, manifest) (a cluster, qa/search/cluster.py)."""
     manifest = manifest or store.read_manifest(build_dir)
     if shards.is_sharded(manifest):
         from qa.search.sharded import load
@@ -49,7 +49,7 @@ def open_index(corpus_paths: list[str], settings: Settings, index_dir: str | Non
     If the index location cannot be written, the index is built in memory (with one warning).
     n_shards: the shards wanted (1: one index; None: as the current build has them); a build
     with another number is made again. runner: how a sharded build runs each shard's task
-    (qa/index/shards.py; a Ray cluster: qa/cluster/build.py). serve: how a sharded index's shards
+    (qa/index/shards.py; a Ray cluster: qa/index/cluster.py). serve: how a sharded index's shards
     are served (default: in this process).
     """
     warn = warn or errors.warn

@@ -31,7 +31,7 @@ change being linked from the previous build.
 
 Building a shard, and weighing it, are functions of one shard's files (`build_part`,
 `extend_part`, `shard_stats`, `globalized`): a runner calls them in this process, or as Ray tasks
-on the nodes that hold the shards (qa/cluster/build.py); only the statistics are reduced here.
+on the nodes that hold the shards (qa/index/cluster.py); only the statistics are reduced here.
 """
 from __future__ import annotations
 

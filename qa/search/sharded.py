@@ -21,7 +21,7 @@ Passage p of shard i is passage offsets[i] + p of the whole, documents likewise:
 and so every tie broken by it, is the one index's.
 
 `ShardServer` is one shard's side. `LocalShards` serves the shards in this process (a sharded
-index without a cluster); qa/cluster/serve.py serves the same ShardServer from Ray actors.
+index without a cluster); qa/search/cluster.py serves the same ShardServer from Ray actors.
 """
 from __future__ import annotations
 

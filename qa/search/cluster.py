@@ -1,7 +1,7 @@
 """A sharded index served by a Ray cluster: one actor per shard, the client merges.
 
 Each shard's actor holds a ShardServer (qa/search/sharded.py): the shard's files memory-mapped on
-the node that has them (qa.cluster.placement), answering the same requests as in-process shards.
+the node that has them (qa.index.cluster.placement), answering the same requests as in-process shards.
 The client (ShardedIndex) analyses the question, scatters, merges the shards' candidates, fetches
 what the answer needs and composes it: the answer is the one index's.
 
@@ -19,7 +19,7 @@ import signal
 from pathlib import Path
 
 from qa import errors
-from qa.cluster import connect, placement
+from qa.index.cluster import connect, placement
 from qa.errors import ShardUnavailable
 from qa.search.engine import Engine
 from qa.search.sharded import ShardServer
