@@ -101,6 +101,26 @@ def test_the_same_rows_texts_and_documents(pubmedqa):
     np.testing.assert_array_equal(np.asarray(index.passages.hash), np.asarray(one.passages.hash))
 
 
+def test_a_lexical_question_reads_no_whole_column_of_the_shards(pubmedqa):
+    """What a question asks the shards follows its candidates, never every passage: a whole
+    column (e.g. every passage's kind) would cross the network at each start of a client."""
+    from qa.index.open_index import load_build
+    from qa.search.sharded import LocalShards
+
+    methods = []
+
+    class Counting(LocalShards):
+        def scatter(self, requests):
+            methods.extend(method for method, _ in requests.values())
+            return super().scatter(requests)
+
+    engine = Engine(load_build(pubmedqa[3].path, serve=Counting))
+    for i, q in enumerate(QUESTIONS[:40]):
+        asked(engine, i, q)
+    engine.rank_documents(QUESTIONS[0]["text"], k=10)
+    assert methods and "bm25_candidates" in methods and "column" not in methods
+
+
 def test_a_question_s_explanation_is_the_same(pubmedqa):
     one, sharded = Engine(pubmedqa[1]), Engine(pubmedqa[3])
     for q in QUESTIONS[:20]:

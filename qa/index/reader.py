@@ -167,3 +167,7 @@ class Index:
 
     def kind(self, i: int) -> str:
         return KINDS[int(self.passages.kind[i])]
+
+    def holds_kind(self, kind: str) -> bool:
+        """Whether any passage is of this kind (a sharded index asks its shards)."""
+        return bool((np.asarray(self.passages.kind) == KINDS.index(kind)).any())

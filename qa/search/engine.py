@@ -12,7 +12,6 @@ from qa.search import rank as search
 from qa.text import journals, spacing, vocabulary
 from qa.search import confidence as trust
 from qa.text.analyze import analyze, words
-from qa.index.layout import KINDS
 from qa.index.reader import Index
 from qa.search.filters import Filters, extract_inline, passage_mask
 from qa.models import Document, Hit
@@ -130,8 +129,7 @@ class Engine:
         """Whether the corpus names any journal (a document's, or in a reference list): else no run
         of question words can be a journal's name, and the journal table is never read."""
         if self._names_journals is None:
-            references = np.asarray(self.index.passages.kind) == KINDS.index("reference")
-            self._names_journals = bool(len(self.index.documents.journal_names)) or bool(references.any())
+            self._names_journals = bool(len(self.index.documents.journal_names)) or self.index.holds_kind("reference")
         return self._names_journals
 
     def names_journal(self, abbreviation: str, terms: list[str]) -> bool:

@@ -102,6 +102,9 @@ class ShardServer:
 
         return rank.reference_holds(self.index, terms)
 
+    def holds_kind(self, kind: str) -> bool:
+        return self.index.holds_kind(kind)
+
     def term_contributions(self, terms, passage: int, extra, extra_weight: float):
         from qa.search import rank
 
@@ -374,6 +377,9 @@ class ShardedIndex(Index):
 
     def reference_holds(self, terms: list[str]) -> bool:
         return any(self.scatter({s: ("reference_holds", (list(terms),)) for s in range(len(self.shards))}).values())
+
+    def holds_kind(self, kind: str) -> bool:
+        return any(self.scatter({s: ("holds_kind", (kind,)) for s in range(len(self.shards))}).values())
 
     def term_contributions(self, terms, passage: int, extra=(), extra_weight: float = 0.25):
         s = int(self._shard_of_passages(np.asarray([passage]))[0])
