@@ -9,8 +9,10 @@ one index in this process, with 2 and 3 shards; the shards built as Ray tasks ar
 in this process; a shard actor killed while a request is in flight (a test hook makes it die by
 SIGKILL at its N-th request, in the middle of the batch) is restarted by Ray and the request sent
 again: the batch completes with the same results; a shard killed from outside between questions
-comes back too; a shard that cannot be opened is named in the error, and --allow-partial answers
-from the others and says which.
+comes back too; a shard that stays down (its restarted actor dies too) stops the batch with one
+line naming it, and with --allow-partial the others answer, the question in flight asked again; a
+shard that cannot be opened is named in the error, and --allow-partial answers from the others and
+says which; QA_CLUSTER serves ask and eval, and chat answers as on one index.
 """
 from __future__ import annotations
 
