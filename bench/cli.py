@@ -270,17 +270,42 @@ def prepare_questions(data: Path, cache: Path) -> Path:
 # ---------------------------------------------------------------- timing
 
 def timed(argv: list[str], env: dict | None = None) -> dict:
-    """Run a command to its end: wall seconds, minor page faults, peak RSS (MB) of that child."""
+    """Run a command to its end: wall seconds, minor page faults, peak RSS (MB) of that child.
+
+    The command is started by a small launcher process, not by this one: Linux counts in a
+    child's peak RSS the memory of the process it was forked from (exec keeps the old image's
+    high-water mark), and this bench grows to hold corpora and results."""
+    launcher = _launcher()
+    launcher.stdin.write(json.dumps({"argv": argv, "env": env}) + "\n")
+    launcher.stdin.flush()
+    result = json.loads(launcher.stdout.readline())
+    if result["returncode"] != 0:
+        raise RuntimeError(f"{shlex.join(argv)} failed ({result['returncode']}): {result['stderr'][-500:]}")
+    return {"wall": result["wall"], "faults": result["faults"], "rss_mb": result["rss_kb"] / 1024}
+
+
+LAUNCHER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(job["argv"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=job["env"])
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    stderr = proc.stderr.read().decode("utf-8", "replace")
+    stderr = proc.stderr.read().decode("utf-8", "replace").strip()
     proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{shlex.join(argv)} failed ({proc.returncode}): {stderr.strip()[-500:]}")
-    return {"wall": wall, "faults": usage.ru_minflt, "rss_mb": usage.ru_maxrss / 1024}
+    print(json.dumps({"wall": wall, "faults": usage.ru_minflt, "rss_kb": usage.ru_maxrss,
+                      "returncode": os.waitstatus_to_exitcode(status), "stderr": stderr}), flush=True)
+"""
+_LAUNCHED: list = []
+
+
+def _launcher() -> subprocess.Popen:
+    """The launcher, started once (a bare interpreter: about 10 MB)."""
+    if not _LAUNCHED:
+        _LAUNCHED.append(subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True))
+    return _LAUNCHED[0]
 
 
 def rounds(jobs: dict[str, tuple[list[str], dict]], n_rounds: int) -> dict[str, list[dict]]:

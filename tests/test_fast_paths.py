@@ -273,3 +273,17 @@ def test_batch_processes_keep_freed_memory_where_glibc_allows(tmp_path):
 
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert out == ("True" if glibc else out)  # glibc: the thresholds were raised; elsewhere a no-op
+
+
+def test_the_common_words_as_sorted_arrays_rank_as_the_list_does(tmp_path, monkeypatch):
+    from qa.text import spelling
+
+    monkeypatch.setenv("QA_HOME", str(tmp_path))
+    expected = spelling._read_word_ranks()
+    for _ in range(2):  # made, then read back from the cache
+        spelling.word_ranks.cache_clear()
+        ranks = spelling.word_ranks()
+        assert list(ranks.items()) == list(expected.items())
+        for word in ["the", "pregnancy", "rituximab", "", "The", "naïve", "x" * 40, "a\0", "world"]:
+            assert ranks.get(word) == expected.get(word) and (word in ranks) == (word in expected), word
+    spelling.word_ranks.cache_clear()
