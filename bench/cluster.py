@@ -9,13 +9,13 @@ Every figure but the inner loop is the wall time of a whole `qa` process, as use
 (`python cli.py ...`, --no-semantic, an index directory of its own per configuration):
 
     build     qa index --rebuild --shards N [--cluster ADDRESS]   (reading the corpus included)
-    batch     qa batch QUESTIONS -k 10 [--cluster ADDRESS]         (start, load, actors, all questions);
+    batch     qa batch QUESTIONS -k 10 -o OUT [--cluster ADDRESS]  (start, load, actors, all questions);
               runs of the configurations interleaved (--rounds, rotating order), median; the output of
               every configuration must equal one index's byte for byte
     add       one PubMedQA abstract (its id sorts after every synthetic id: the last shard) added to
               the corpus folder, then qa index [--cluster]: the update of a hard-linked copy of the index
-    peak MB   ru_maxrss of the qa process (os.wait4); on the cluster the shards' tasks and actors run
-              in Ray's worker processes, not counted there
+    peak MB   ru_maxrss of the qa process (os.wait4, from bench/cli.py's launcher); on the cluster the
+              shards' tasks and actors run in Ray's worker processes, not counted there
 
 Inner loop (labelled so): in one process, Engine.ask(question, k=10) timed per question after 20
 warm-up questions, on one index, on the shards served in the process, and on the cluster's actors;
@@ -46,6 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scale  # noqa: E402  (bench/scale.py: the synthetic corpus, sizes, logging)
+from cli import timed as timed_process  # noqa: E402  (bench/cli.py: a whole process, from a small launcher)
 
 ROOT = scale.ROOT
 CLI = [sys.executable, str(ROOT / "cli.py")]
@@ -71,19 +72,12 @@ def corpus_folder(n: int, data: Path, cache: Path) -> Path:
     return folder
 
 
-def run(args: list[str], env: dict | None = None, stdout=None) -> dict:
-    """A qa process: its wall time, peak memory, exit code and standard error."""
-    environment = {**os.environ, **(env or {})}
-    started = time.perf_counter()
-    proc = subprocess.Popen(CLI + args, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=environment, cwd=ROOT)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"qa {shlex.join(args)}: exit {proc.returncode}: {err.decode()[-2000:]}")
-    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "stderr": err.decode()}
+def run(args: list[str], env: dict | None = None) -> dict:
+    """A qa process: its wall time and peak memory. bench/cli.py's launcher starts it, so that the
+    peak is the process's own, not the memory of this bench (which holds the corpus) it was
+    forked from."""
+    r = timed_process(CLI + args, {**os.environ, **(env or {})})
+    return {"wall_s": r["wall"], "peak_mb": r["rss_mb"]}
 
 
 class Config:
@@ -197,8 +191,7 @@ def measure(n: int, configs: list[Config], args, data: Path, cache: Path) -> dic
         for c in order:
             scale.log(f"{scale.size_label(n)}: batch of {args.queries}, {c.label} (round {k + 1})")
             target = work / f"batch-{c.shards}{'-ray' if c.cluster else ''}.jsonl"
-            with open(target, "wb") as f:
-                r = run(["batch", str(questions), "-k", "10", *c.options(corpus, c.index_dir(work))], env, f)
+            r = run(["batch", str(questions), "-k", "10", "-o", str(target), *c.options(corpus, c.index_dir(work))], env)
             out["configs"][c.label]["batch_s"].append(r["wall_s"])
             out["configs"][c.label]["batch_peak_mb"] = r["peak_mb"]
             if c.shards == 1:
@@ -234,21 +227,18 @@ def table(result: dict) -> str:
     one = configs["one index"]
     one_batch = statistics.median(one["batch_s"])
     one_inner = one["inner"]["p50_ms"]
-    rows = ["| configuration | build s | build peak MB | batch s (median) | batch / one index | same output | "
-            "add s | inner p50 ms | inner mean ms | overhead p50 ms | requests per question |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| configuration | build s | build peak MB | batch s (median) | batch / one index | batch peak MB | "
+            "same output | add s | inner p50 ms | inner p95 ms | overhead p50 ms | requests per question |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, c in configs.items():
         batch = statistics.median(c["batch_s"])
         i = c["inner"]
         requests = f"{i['calls_per_question']:.1f} ({i['shard_requests_per_question']:.1f} shard requests)" \
             if i["calls_per_question"] else "—"
+        add = f"{c['add_s']:.2f}" if "add_s" in c else "—"
         rows.append(f"| {label} | {c['build_s']:.1f} | {c['build_peak_mb']:,.0f} | {batch:.2f} | "
-                    f"{batch / one_batch:.2f} | {'yes' if c['same_output'] else 'NO'} | "
-                    f"{c['add_s']:.2f} | {i['p50_ms']:.2f} | {i['mean_ms']:.2f} | "
-                    f"{i['p50_ms'] - one_inner:+.2f} | {requests} |" if "add_s" in c else
-                    f"| {label} | {c['build_s']:.1f} | {c['build_peak_mb']:,.0f} | {batch:.2f} | "
-                    f"{batch / one_batch:.2f} | {'yes' if c['same_output'] else 'NO'} | — | "
-                    f"{i['p50_ms']:.2f} | {i['mean_ms']:.2f} | {i['p50_ms'] - one_inner:+.2f} | {requests} |")
+                    f"{batch / one_batch:.2f} | {c['batch_peak_mb']:,.0f} | {'yes' if c['same_output'] else 'NO'} | "
+                    f"{add} | {i['p50_ms']:.2f} | {i['p95_ms']:.2f} | {i['p50_ms'] - one_inner:+.2f} | {requests} |")
     return "\n".join(rows)
 
 
