@@ -168,3 +168,19 @@ def test_above_the_default_size_the_stage_waits_to_be_opted_in(cli, tmp_path, mo
     assert "passages embedded" in cli("index", "--corpus", str(corpus), "--semantic").out
     hits = cli("ask", "fatigue in Sjogren syndrome", "--json", "--corpus", str(corpus)).json()["hits"]
     assert all(isinstance(h["dense"], float) for h in hits)
+
+
+def test_a_question_s_cosines_do_not_depend_on_the_process_s_blas_threads():
+    # the same question scores the same on a machine with more cores (OpenBLAS rounds a product
+    # split over threads otherwise)
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(7)
+    matrix = rng.standard_normal((6788, 384)).astype(np.float16)  # a size OpenBLAS splits unevenly
+    vector = rng.standard_normal(384).astype(np.float32)
+    semantic = dense.Semantic(encoder=None, matrix=matrix)
+    with threadpool_limits(limits=1, user_api="blas"):
+        alone = semantic.rows @ vector
+    with threadpool_limits(limits=2, user_api="blas"):
+        threaded = dense.DenseQuery(semantic, vector).all()
+    assert np.array_equal(threaded, alone)

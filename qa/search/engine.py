@@ -336,16 +336,18 @@ class Engine:
         missing = keys.missing([h.text for h in hits] + ["\n".join(self.document_texts(hits[0].passage_index))])
         if not missing or self.semantic is None:
             return missing
+        from qa.search import dense
+
         top = [h.passage_index for h in hits[:3]]
         rows = self.semantic.rows[top]
-        near = float((rows @ self.semantic.question(text).vector).max())
+        near = float(dense.cosines(rows, self.semantic.question(text).vector).max())
         kept = []
         for word in missing:
             if word in coverage.FACETS:
                 kept.append(word)
                 continue
             without = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", text)
-            if near - float((rows @ self.semantic.question(without).vector).max()) < self.SEMANTIC_COVERAGE:
+            if near - float(dense.cosines(rows, self.semantic.question(without).vector).max()) < self.SEMANTIC_COVERAGE:
                 kept.append(word)
         return kept
 

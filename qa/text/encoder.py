@@ -27,6 +27,7 @@ import importlib.util
 import json
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -315,6 +316,19 @@ def _installed_version(package_dir: Path) -> str:
     return metadata.version(DISTRIBUTION)
 
 
+@lru_cache(maxsize=1)
+def _blas_threads():
+    """threadpoolctl's controller of the loaded BLAS libraries (finding them costs milliseconds: once)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (see the module's docstring: same bits everywhere)."""
+    return _blas_threads().limit(limits=1, user_api="blas")
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -335,15 +349,9 @@ class Encoder:
             raise ValueError(f"{model_dir}: sentence-transformers' extra lowercasing is not supported")
         self.tokenizer = WordPiece.from_dir(model_dir, self.max_length)
         self.dim = self.bert.hidden
-        self._threads = None  # threadpoolctl's controller, made at the first embedding
 
     def _one_blas_thread(self):
-        """A context in which BLAS runs on one thread (see the module's docstring: same bits everywhere)."""
-        if self._threads is None:  # finding the loaded BLAS libraries costs milliseconds: once
-            from threadpoolctl import ThreadpoolController
-
-            self._threads = ThreadpoolController()
-        return self._threads.limit(limits=1, user_api="blas")
+        return one_blas_thread()
 
     @classmethod
     def load(cls) -> Encoder | None:
