@@ -2,8 +2,11 @@
 
 Corpus: the synthetic passages of bench/scale.py (same cache, same recipe: 1-3 sentences of
 PubMedQA's abstracts each), written once as a BEIR corpus.jsonl of untitled records (one passage per
-document, ids p0000000...) in bench/.cache/cluster/corpus-<n>/. Questions: the 500 PubMedQA dev
-questions, repeated in order to --queries (default 1,000).
+document, ids p0000000...) in bench/.cache/cluster/corpus-<n>/; or, with --sizes pubmedqa, the
+PubMedQA corpus itself (1,000 abstracts): with --queries 500, every dev question's output on 2 and 3
+shards, in the process and on the cluster, compared with one index's (the full comparison; CI's
+cluster tests ask 100). Questions: the 500 PubMedQA dev questions, repeated in order to --queries
+(default 1,000).
 
 Every figure but the inner loop is the wall time of a whole `qa` process, as users run it
 (`python cli.py ...`, --no-semantic, an index directory of its own per configuration):
@@ -26,7 +29,8 @@ The Ray rows need a cluster: run the script beside one, e.g. the two-node cluste
 that .ci/cluster starts in a network namespace of its own (head: shard 0; worker: shards 1, 2):
 
     bash .ci/cluster python bench/cluster.py --sizes 100k
-    bash .ci/cluster python bench/cluster.py --sizes 1M --rounds 2
+    bash .ci/cluster python bench/cluster.py --sizes 1M --rounds 1
+    bash .ci/cluster python bench/cluster.py --sizes pubmedqa --queries 500 --rounds 1
 
 or --cluster HOST:PORT (default: $QA_TEST_CLUSTER, which .ci/cluster sets). Without one, the
 in-process rows alone. The report (markdown) goes to stdout, progress to stderr.
@@ -170,9 +174,19 @@ def abstract_file(data: Path, folder: Path) -> Path:
     return path
 
 
-def measure(n: int, configs: list[Config], args, data: Path, cache: Path) -> dict:
-    corpus = corpus_folder(n, data, cache)
-    work = cache / "cluster" / f"work-{n}"
+def pubmedqa_folder(data: Path, cache: Path) -> Path:
+    """The PubMedQA corpus itself (1,000 abstracts), copied into a folder of its own (the add step
+    writes a file beside it)."""
+    folder = cache / "cluster" / "corpus-pubmedqa"
+    path = folder / "pubmedqa.jsonl"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data / "corpus.jsonl", path)
+    return folder
+
+
+def measure(label: str, corpus: Path, configs: list[Config], args, data: Path, cache: Path) -> dict:
+    work = cache / "cluster" / f"work-{label}"
     work.mkdir(parents=True, exist_ok=True)
     home = work / "home"
     env = {"QA_HOME": str(home)}
@@ -180,16 +194,16 @@ def measure(n: int, configs: list[Config], args, data: Path, cache: Path) -> dic
     dev = scale.read_questions(data)
     questions.write_text("".join(json.dumps({"id": str(i + 1), "question": q}) + "\n"
                                  for i, q in enumerate(scale.repeated(dev, args.queries))), "utf-8")
-    out: dict = {"passages": n, "configs": {}}
+    out: dict = {"corpus": str(corpus), "configs": {}}
     for c in configs:
-        scale.log(f"{scale.size_label(n)}: build, {c.label}")
+        scale.log(f"{label}: build, {c.label}")
         r = run(["index", "--rebuild", "--shards", str(c.shards), *c.options(corpus, c.index_dir(work))], env)
         out["configs"][c.label] = {"build_s": r["wall_s"], "build_peak_mb": r["peak_mb"], "batch_s": []}
     expected = None
     for k in range(args.rounds):
         order = configs[k % len(configs):] + configs[:k % len(configs)]
         for c in order:
-            scale.log(f"{scale.size_label(n)}: batch of {args.queries}, {c.label} (round {k + 1})")
+            scale.log(f"{label}: batch of {args.queries}, {c.label} (round {k + 1})")
             target = work / f"batch-{c.shards}{'-ray' if c.cluster else ''}.jsonl"
             r = run(["batch", str(questions), "-k", "10", "-o", str(target), *c.options(corpus, c.index_dir(work))], env)
             out["configs"][c.label]["batch_s"].append(r["wall_s"])
@@ -200,12 +214,12 @@ def measure(n: int, configs: list[Config], args, data: Path, cache: Path) -> dic
         target = work / f"batch-{c.shards}{'-ray' if c.cluster else ''}.jsonl"
         out["configs"][c.label]["same_output"] = target.read_bytes() == expected
     for c in configs:
-        scale.log(f"{scale.size_label(n)}: inner loop, {c.label}")
+        scale.log(f"{label}: inner loop, {c.label}")
         out["configs"][c.label]["inner"] = inner(c, corpus, work, questions)
     for c in configs:
         if c.shards == 2:
             continue
-        scale.log(f"{scale.size_label(n)}: add one abstract, {c.label}")
+        scale.log(f"{label}: add one abstract, {c.label}")
         copy = work / "add-copy"
         shutil.rmtree(copy, ignore_errors=True)
         subprocess.run(["cp", "-al", str(c.index_dir(work)), str(copy)], check=True)
@@ -249,7 +263,8 @@ def main(argv=None) -> int:
         return worker_inner(corpus, index, questions, None if cluster == "-" else cluster, out)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="100k", help="passage counts, e.g. 100k,1M (default: %(default)s)")
+    p.add_argument("--sizes", default="100k", help="passage counts, e.g. 100k,1M, or pubmedqa: the PubMedQA corpus "
+                   "itself (default: %(default)s)")
     p.add_argument("--shards", default="2,3", help="shard counts besides one index (default: %(default)s)")
     p.add_argument("--queries", type=int, default=1000, help="questions per batch (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved batch runs per configuration (default: %(default)s)")
@@ -272,10 +287,16 @@ def main(argv=None) -> int:
     print(f"Ray: {'cluster at ' + args.cluster if args.cluster else 'no cluster given (in-process rows only)'}; "
           f"{args.queries} questions a batch, {args.rounds} interleaved rounds.\n", flush=True)
     results = {"command": command, "sizes": {}}
-    for n in (scale.parse_size(s) for s in args.sizes.split(",") if s.strip()):
-        result = measure(n, configs, args, data, cache)
-        results["sizes"][scale.size_label(n)] = result
-        print(f"## {scale.size_label(n)} passages\n\n{table(result)}\n", flush=True)
+    for size in (s.strip() for s in args.sizes.split(",") if s.strip()):
+        if size == "pubmedqa":  # every dev question on the corpus they were asked of
+            label, corpus, title = size, pubmedqa_folder(data, cache), "PubMedQA corpus (1,000 abstracts)"
+        else:
+            n = scale.parse_size(size)
+            label, corpus = scale.size_label(n), corpus_folder(n, data, cache)
+            title = f"{label} passages"
+        result = measure(label, corpus, configs, args, data, cache)
+        results["sizes"][label] = result
+        print(f"## {title}\n\n{table(result)}\n", flush=True)
     (cache / "cluster" / "last-run.json").write_text(json.dumps(results, indent=1), "utf-8")
     return 0
 
