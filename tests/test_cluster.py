@@ -12,7 +12,8 @@ again: the batch completes with the same results; a shard killed from outside be
 comes back too; a shard that stays down (its restarted actor dies too) stops the batch with one
 line naming it, and with --allow-partial the others answer, the question in flight asked again; a
 shard that cannot be opened is named in the error, and --allow-partial answers from the others and
-says which; QA_CLUSTER serves ask and eval, and chat answers as on one index.
+says which; QA_CLUSTER serves ask and eval, and chat answers as on one index; the semantic stage
+(a stand-in encoder) reranks with the texts the actors send, as on one index.
 """
 from __future__ import annotations
 
@@ -267,3 +268,25 @@ def test_a_shard_that_cannot_be_opened_is_named_and_partial_answers_say_which_an
     entries = store.read_manifest(build_dir)["shards"]
     hits = json.loads(r.stdout)["hits"]
     assert hits and all(not entries[1]["first_id"] <= h["doc_id"] < entries[2]["first_id"] for h in hits)
+
+
+def test_the_semantic_stage_on_the_cluster_gives_the_one_index_s_results(work, on_cluster, monkeypatch):
+    """The rerank by embeddings (a stand-in encoder: the stage's plumbing, not the model's minutes)
+    reads the candidates' texts and hashes from the actors: every result is one index's."""
+    from test_shards import StandIn
+
+    from qa.index.open_index import load_build
+    from qa.search import dense
+    from qa.search.engine import Engine
+
+    monkeypatch.setattr(dense, "loaded_encoder", lambda: StandIn())
+    one_index = load_build(store.current_build(work[0] / "one"))
+    one = Engine(one_index, semantic=dense.stage(one_index, embed_up_to=10 ** 6, warn=print))
+    sharded = on_cluster()
+    sharded.semantic = dense.stage(sharded.index, embed_up_to=10 ** 6, warn=print)
+    assert one.semantic is not None and sharded.semantic is not None
+    for i, line in enumerate(QUESTIONS[:30]):
+        q = json.loads(line)
+        a = one.ask(q["text"], k=10, qid=str(i), per_document=i % 2 == 1)
+        assert a == sharded.ask(q["text"], k=10, qid=str(i), per_document=i % 2 == 1), q["_id"]
+        assert a["hits"][0]["dense"] is not None  # the stage was on
