@@ -66,8 +66,11 @@ def test_an_interrupted_batch_leaves_the_previous_file_and_no_half_one(tmp_path)
     out.write_text("the previous results\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONPATH")}
     env["QA_HOME"] = str(tmp_path / "home")
+    # Ctrl-C's default action, even where this test runs in the background (a shell starts background
+    # jobs with SIGINT ignored, and Python then never turns it into KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, "cli.py", "batch", str(questions), "-o", str(out)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120  # a guard against a hang, not a speed claim
         partial = []

@@ -81,6 +81,18 @@ def test_shorthand_and_brand_names_reach_the_sentence_naming_the_drug(cli, quest
     assert generic in result["answer"]["text"] and result["missing_terms"] == []
 
 
+@pytest.mark.parametrize("question, said", [
+    ("Is IVIG effective?", "intravenous gammaglobulin"),
+    ("is MMF an option?", "mycophenolate mofetil"),
+    ("glucocorticoids", "high dose prednisone"),  # a class: the member the record names
+    ("steroid-resistant myositis", "unresponsive to standard therapy with high dose prednisone")])
+def test_a_new_user_s_words_reach_the_passage_that_says_it_in_the_record_s(cli, question, said):
+    # the record writes none of these words; lexically, so it holds without the model too
+    result = cli("ask", question, "--no-semantic", "--json").json()
+    assert any(said in hit["text"] for hit in result["hits"][:3]), [h["text"][:60] for h in result["hits"]]
+    assert said in result["answer"]["text"]
+
+
 def test_the_tables_kept_in_the_cache_are_the_tables_read_from_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_HOME", str(tmp_path))
     expected = vocabulary._read_tables()
