@@ -340,6 +340,9 @@ class Bench:
         self.qa = [str(venv / "bin" / "qa")]
         self.home = self.cache / "cli" / "qa-home"
         self.env = dict(os.environ, QA_HOME=str(self.home), NO_COLOR="1")
+        # as users run it: Python keeps the bytecode it compiles (with this set, every module changed
+        # since its last .pyc is compiled again at each start of an editable install)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.bench_python = sys.executable  # the peers run in this environment (bm25s, tantivy)
         self.out = self.cache / "cli" / "out"
         self.out.mkdir(parents=True, exist_ok=True)
