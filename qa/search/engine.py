@@ -245,13 +245,19 @@ class Engine:
         """What `ask` ranks: the question with its inline filters taken out, spelling corrected and
         expanded; returns (the searched text, its expansion, corrections, key terms, ranking).
         documents_wanted: only the first documents are needed (rank.rank)."""
-        text, inline = extract_inline(question)
-        text, corrections = self.corrector.correct(text, keep=vocabulary.knows)
+        text, inline, corrections = self._searched(question)
         expanded = self.expand(text)
         active = (filters or Filters()).merged(inline)
         mask = passage_mask(self.index, active)
         keys = coverage.key_terms(text, self.index, expanded.expansions)
         return text, expanded, corrections, keys, self._rank(text, expanded, mask, keys.facets, documents_wanted)
+
+    def _searched(self, question: str):
+        """The question's text as searched and embedded: inline filters taken out (returned apart),
+        spelling corrected except the clinicians' words; and the corrections."""
+        text, inline = extract_inline(question)
+        text, corrections = self.corrector.correct(text, keep=vocabulary.knows)
+        return text, inline, corrections
 
     def prepare(self, questions: list[str]) -> None:
         """Embed these questions' searched texts in batches, before they are asked one by one (the
@@ -262,7 +268,7 @@ class Engine:
         texts = []
         for question in questions:
             try:
-                texts.append(self.corrector.correct(extract_inline(question)[0], keep=vocabulary.knows)[0])
+                texts.append(self._searched(question)[0])
             except Exception:  # noqa: BLE001 - asked alone, it gets its error there
                 continue
         self.semantic.encoder.remember(texts)

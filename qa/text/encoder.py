@@ -350,9 +350,6 @@ class Encoder:
         self.tokenizer = WordPiece.from_dir(model_dir, self.max_length)
         self.dim = self.bert.hidden
 
-    def _one_blas_thread(self):
-        return one_blas_thread()
-
     @classmethod
     def load(cls) -> Encoder | None:
         """The installed model's encoder, or None when it is not installed (unavailable() says why)."""
@@ -378,15 +375,11 @@ class Encoder:
 
     def embed(self, text: str) -> np.ndarray:
         """One text's vector: (dim,) float32, of unit length when the model normalises."""
-        with self._one_blas_thread():
+        with one_blas_thread():
             return self._embed(text)
 
     def _embed(self, text: str) -> np.ndarray:
-        tokens = self.bert.forward(self.ids(text))
-        vector = tokens.mean(axis=0)
-        if self.normalize:
-            vector = vector / max(np.float32(np.linalg.norm(vector)), np.float32(1e-12))
-        return vector.astype(np.float32, copy=False)
+        return self._pooled(self.bert.forward(self.ids(text)))
 
     def embed_batch(self, texts: Iterable[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row exactly embed(text), computed a stack of texts of the
@@ -398,7 +391,7 @@ class Encoder:
         ids = [self.ids(text) for text in texts]
         for i, row in enumerate(ids):
             by_length.setdefault(len(row), []).append(i)
-        with self._one_blas_thread():
+        with one_blas_thread():
             for members in by_length.values():
                 tokens = self.bert.forward_stack(np.stack([ids[i] for i in members]))
                 for i, vectors in zip(members, tokens):
@@ -406,7 +399,7 @@ class Encoder:
         return out
 
     def _pooled(self, tokens: np.ndarray) -> np.ndarray:
-        """The text's vector from its token vectors, as `_embed` makes it."""
+        """The text's vector from its token vectors: their mean, of unit length when the model normalises."""
         vector = tokens.mean(axis=0)
         if self.normalize:
             vector = vector / max(np.float32(np.linalg.norm(vector)), np.float32(1e-12))
@@ -416,7 +409,7 @@ class Encoder:
         """(len(texts), dim) float32, each row exactly embed(text); progress(done, total) after each."""
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        with self._one_blas_thread():
+        with one_blas_thread():
             for i, text in enumerate(texts):
                 out[i] = self._embed(text)
                 if progress is not None:

@@ -1,6 +1,7 @@
 """Tables qa derives from its data files when it runs (the journal-word abbreviations of the LTWA,
-the framing stems of the common English words), kept in the cache as marshal files: a process
-loads one in a millisecond instead of building it again (5-10 ms each, at every `qa ask`).
+the framing stems and the ranks of the common English words, the clinicians' words), kept in the
+cache as marshal files: a process loads one in a millisecond instead of building it again (5-15 ms
+each, at every `qa ask`).
 
 A table's file is named by a digest of what makes it: its name, qa's version, the Python version
 (marshal's format) and the size and modification time of each source, its data file and the
