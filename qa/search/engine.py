@@ -307,8 +307,8 @@ class Engine:
         candidates = self.answer_candidates(hits, sentences, keys, question, ranked,
                                             names_journal=bool(expanded.respelled))
         listing = bool(answer.LISTING.search(text))
-        composed, said = (None, keys.covered_words([h.text for h in hits])) if missing else \
-            answer.compose(candidates, listing=listing, facets=keys.facets)
+        covered = keys.covered_words([h.text for h in hits]) if missing else []
+        composed, said = (None, covered) if missing else answer.compose(candidates, listing=listing, facets=keys.facets)
         self.last_features = self.confidence_features(ranked, keys.share(frozenset(said)))  # for calibration
         confidence = trust.score(self.last_features, trust.SEMANTIC if self.semantic is not None else trust.LEXICAL)
         confidence *= keys.known_share(self.semantic is not None)
@@ -321,7 +321,7 @@ class Engine:
         confidence = round(confidence, 4)
         return result_dict(qid, question, ranked.query, composed, hits, confidence=confidence, corrections=fixes,
                            expansions=expansions, missing_terms=missing,
-                           covered_terms=keys.covered_words([h.text for h in hits]) if missing else [])
+                           covered_terms=covered)
 
     def document_passages(self, doc: int) -> range:
         return self.index.document_passages(doc)
